@@ -1,0 +1,52 @@
+"""The main job: every worked example of the notes derived, checked and rendered into --out.
+
+Each step runs the `derive` command line as a user would, shows what it printed, and keeps its
+output under --out; the job fails (exit 1) if any step fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((ROOT / "worked_examples").glob("*.toml"))
+
+
+def steps(example: Path, out: Path) -> list[tuple[list[str], Path | None]]:
+    """The commands run for one example, with the file each one's output is kept in."""
+    stem = out / example.stem
+    return [
+        (["gradients", str(example)], stem.with_suffix(".gradients.txt")),
+        (["gradients", str(example), "--json"], stem.with_suffix(".gradients.json")),
+    ]
+
+
+def run(args: list[str], keep: Path | None) -> bool:
+    print(f"$ derive {' '.join(args)}", flush=True)
+    done = subprocess.run([sys.executable, "-m", "derive", *args], capture_output=True, text=True)
+    if keep is not None:
+        keep.write_text(done.stdout)
+    lines = done.stdout.splitlines()
+    shown = lines if len(lines) <= 40 else lines[:40] + [f"… ({len(lines) - 40} more lines in {keep})"]
+    print("\n".join(shown))
+    if done.returncode != 0:
+        print(done.stderr, file=sys.stderr)
+        print(f"FAILED (exit {done.returncode}): derive {' '.join(args)}", file=sys.stderr)
+    return done.returncode == 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=ROOT / "out")
+    out = parser.parse_args().out
+    out.mkdir(parents=True, exist_ok=True)
+    failed = [args for example in EXAMPLES for args, keep in steps(example, out) if not run(args, keep)]
+    print(f"\n{len(EXAMPLES)} worked examples; outputs in {out}; {len(failed)} step(s) failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

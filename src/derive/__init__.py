@@ -1,0 +1,15 @@
+"""derive: check backpropagation by deriving it.
+
+    import derive
+    net = derive.load("worked_examples/mazur_2_2_2.toml")
+    net.gradients()            # {"w1": …} at the spec's values
+    net.derivation("w1").paths # the chain rule as the notes write it
+"""
+
+from .api import Network, load, network
+from .errors import DeriveError, NotSupported, SpecError, UserCodeError
+from .proof import prove_equal
+
+__all__ = ["Network", "load", "network", "DeriveError", "SpecError", "NotSupported", "UserCodeError",
+           "prove_equal"]
+__version__ = "0.1.0"

@@ -1,0 +1,51 @@
+"""The `derive` command line: a thin shell over the library. Each command lives in its own module.
+
+    derive gradients SPEC [--json]      forward values, loss, gradients, one update
+    derive chain SPEC PARAM [--json]    the chain-rule paths for one parameter
+
+Bad input (a malformed spec, an unknown name) prints one line and exits 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ..errors import DeriveError
+from . import chain, gradients
+
+__all__ = ["main"]
+
+# one module per command: each has add_parser(subparsers) and run(args) -> exit status
+COMMANDS = [gradients, chain]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="derive", description="Check backpropagation by deriving it.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        command.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except DeriveError as exc:
+        print(f"derive: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+def emit_json(obj) -> None:
+    """One JSON object on stdout (the --json contract)."""
+    json.dump(obj, sys.stdout, indent=2, allow_nan=False)
+    sys.stdout.write("\n")
+
+
+def spec_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("spec", metavar="SPEC", help="a spec file (TOML)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")

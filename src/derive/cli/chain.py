@@ -1,0 +1,35 @@
+"""derive chain SPEC PARAM: the chain-rule paths for one parameter, as the notes write them."""
+
+from __future__ import annotations
+
+from ..api import load
+from ..errors import SpecError
+from ..text import derivation_text
+
+
+def add_parser(sub) -> None:
+    from . import spec_argument
+    p = sub.add_parser("chain", help="the chain-rule paths from the error down to one parameter")
+    spec_argument(p)
+    p.add_argument("param", metavar="PARAM", help="a parameter: w1, b2 or its notation name")
+    p.set_defaults(run=run)
+
+
+def as_json(net, d) -> dict:
+    return {"param": d.param.canonical, "name": d.param.name, "error": d.total,
+            "paths": [[f.as_pair() for f in path] for path in d.paths],
+            "value": net.evaluation.gradients[d.param.canonical]}
+
+
+def run(args) -> int:
+    from . import emit_json
+    net = load(args.spec)
+    try:
+        d = net.derivation(args.param)
+    except SpecError as exc:
+        raise exc.in_file(args.spec) from None
+    if args.json:
+        emit_json(as_json(net, d))
+    else:
+        print(derivation_text(d, net.values()))
+    return 0

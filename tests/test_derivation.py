@@ -1,0 +1,137 @@
+"""The chain rule: paths as the notes write them, closed-form factors, and three views proved equal."""
+
+import pytest
+import sympy as sp
+
+import derive
+from derive.rules import ACTIVATIONS
+
+FILE_000_W1 = [
+    [["E_o1", "out_o1"], ["out_o1", "net_o1"], ["net_o1", "out_h1"], ["out_h1", "net_h1"], ["net_h1", "w1"]],
+    [["E_o2", "out_o2"], ["out_o2", "net_o2"], ["net_o2", "out_h1"], ["out_h1", "net_h1"], ["net_h1", "w1"]],
+]
+
+
+def pairs(d):
+    return [[f.as_pair() for f in path] for path in d.paths]
+
+
+def test_file_000_w1_has_the_notes_two_paths_of_five_factors(examples):
+    net = derive.load(examples / "mazur_2_2_2.toml")
+    assert pairs(net.derivation("w1")) == FILE_000_W1
+
+
+@pytest.mark.parametrize("param, source, outputs", [("w2", "i2", ["o1", "o2"]), ("w3", "i1", ["o1", "o2"]),
+                                                     ("w4", "i2", ["o1", "o2"])])
+def test_file_000_hidden_weights_two_paths(examples, param, source, outputs):
+    d = derive.load(examples / "mazur_2_2_2.toml").derivation(param)
+    assert len(d.paths) == 2
+    assert [p[0].num for p in d.paths] == [f"E_{o}" for o in outputs]
+    assert all(p[-1].as_pair()[1] == param for p in d.paths)
+    assert all(p[-1].closed == sp.Symbol(source, real=True) for p in d.paths)
+
+
+@pytest.mark.parametrize("param, out, hidden", [("w5", "o1", "h1"), ("w6", "o1", "h2"), ("w7", "o2", "h1"),
+                                                ("w8", "o2", "h2")])
+def test_file_000_output_weights_one_path(examples, param, out, hidden):
+    d = derive.load(examples / "mazur_2_2_2.toml").derivation(param)
+    assert pairs(d) == [[[f"E_{out}", f"out_{out}"], [f"out_{out}", f"net_{out}"], [f"net_{out}", param]]]
+    # ∂net_o1/∂w5 = out_h1 (the notes: ∂net_o1/∂w_n = out_h(n−4))
+    assert d.paths[0][-1].closed == sp.Symbol(f"out_{hidden}", real=True)
+
+
+def test_closed_forms_are_the_notes(examples):
+    d = derive.load(examples / "mazur_2_2_2.toml").derivation("w1")
+    o1, t1, h1 = sp.symbols("out_o1 target_o1 out_h1", real=True)
+    closed = [f.closed for f in d.paths[0]]
+    assert sp.simplify(closed[0] - (-(t1 - o1))) == 0
+    assert sp.simplify(closed[1] - o1 * (1 - o1)) == 0
+    assert closed[2] == sp.Symbol("w5", real=True)
+    assert sp.simplify(closed[3] - h1 * (1 - h1)) == 0
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "identity"])
+def test_activation_local_derivative_is_its_derivative(name):
+    x = sp.Symbol("x", real=True)
+    rule = ACTIVATIONS[name]
+    out = rule.forward([x])[0]
+    closed = rule.local([out], [x], 0, 0)     # in terms of out, e.g. out(1 − out)
+    assert sp.simplify(sp.diff(out, x) - closed) == 0
+
+
+def test_softmax_jacobian_is_its_derivative():
+    zs = sp.symbols("z1:4", real=True)
+    rule = ACTIVATIONS["softmax"]
+    outs = rule.forward(zs)
+    for j in range(3):
+        for i in range(3):
+            assert sp.simplify(sp.diff(outs[j], zs[i]) - rule.local(outs, zs, j, i)) == 0
+
+
+SMALL = [
+    ("mazur_2_2_2.toml", None),
+    ("wikidocs_2_2_2.toml", None),
+    ("seven_2_2_2.toml", None),
+    ("seven_2_2.toml", None),
+]
+
+
+@pytest.mark.parametrize("example, _", SMALL)
+def test_path_sum_equals_delta_form_equals_diff(examples, example, _):
+    net = derive.load(examples / example)
+    for param in net.trained:
+        d = net.derivation(param)
+        reference = d.reference()
+        assert derive.prove_equal(net.backprop.to_leaves(d.path_sum), reference).method == "simplify"
+        assert derive.prove_equal(d.expanded, reference).holds
+
+
+@pytest.mark.parametrize("acts, loss, bias", [
+    (["tanh", "softmax"], "cross_entropy", "per_neuron"),
+    (["relu", "sigmoid"], "bce", "shared"),
+    (["sigmoid", "identity"], "mse", "none"),
+])
+def test_views_agree_for_other_activations_and_losses(acts, loss, bias):
+    nb = {"per_neuron": 5, "shared": 2, "none": 0}[bias]
+    net = derive.network([2, 3, 2], acts, inputs=[0.3, -0.2], targets=[0.2, 0.8], weights=[0.1] * 12,
+                         biases=[0.1] * nb, loss=loss, bias=bias)
+    for param in net.trained:
+        d = net.derivation(param)
+        reference = d.reference()
+        assert derive.prove_equal(net.backprop.to_leaves(d.path_sum), reference, symbolic=False).holds
+        assert derive.prove_equal(d.expanded, reference, symbolic=False).holds
+
+
+def test_softmax_cross_entropy_delta_is_output_minus_target():
+    net = derive.network([2, 3], ["softmax"], inputs=[0.3, -0.2], targets=[0.2, 0.3, 0.5], weights=[0.1] * 6,
+                         biases=[0.0] * 3, loss="cross_entropy")
+    bp = net.backprop
+    for j in range(3):
+        a, z = f"out_o{j + 1}", f"net_o{j + 1}"
+        delta = bp.expanded_deltas[bp.ref(z)]
+        # with t1 + t2 + t3 = 1, ∂L/∂z_j = −(t_j − a_j) (file 001)
+        ts = sp.symbols("target_o1:4", real=True)
+        delta = delta.subs(ts[2], 1 - ts[0] - ts[1])
+        expected = sp.Symbol(a, real=True) - (ts[j] if j < 2 else 1 - ts[0] - ts[1])
+        assert sp.simplify(delta - expected) == 0
+
+
+def test_seven_deltas_are_the_seven_formulas(examples):
+    net = derive.load(examples / "seven_2_2_2.toml")
+    bp = net.backprop
+    y1E, y2E, w5, w7 = sp.symbols("y1E y2E w5 w7", real=True)
+    assert bp.deltas["h1"].definition == y1E * w5 + y2E * w7       # h1E = y1E·w5 + y2E·w7
+    assert net.derivation("w1").delta_form == sp.Symbol("h1E", real=True) * sp.Symbol("x1", real=True)
+    assert net.derivation("b3").delta_form == y1E                   # b3E = y1E·1
+
+
+def test_derivation_does_not_enumerate_paths(examples):
+    # 8 layers of width 4 have 4**7 paths to a first-layer weight; the δ form must not walk them.
+    layers = [4] * 9
+    n_w = sum(a * b for a, b in zip(layers, layers[1:]))
+    net = derive.network(layers, ["sigmoid"] * 8, inputs=[0.1] * 4, targets=[0.5] * 4, weights=[0.1] * n_w,
+                         biases=[0.0] * 32)
+    assert len(net.backprop.deltas) == 4 + 2 * 4 * 8 - 0   # inputs + (net, out) per neuron
+    d = net.derivation("w1")
+    assert len(d.delta_form.free_symbols) == 2
+    assert "paths" not in d.__dict__     # cached_property never computed
