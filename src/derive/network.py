@@ -226,8 +226,9 @@ class _Builder:
         rule, n = LOSSES[self.spec.loss], len(outs)
         terms, errors, total_local = [], [], {}
         for o, t in zip(outs, targets):
-            term = rule.per_output(t.symbol, o.symbol, n)
-            d = rule.local(t.symbol, o.symbol, n)
+            of = self.notation.output_first
+            term = rule.per_output(t.symbol, o.symbol, n, of)
+            d = rule.local(t.symbol, o.symbol, n, of)
             if self.notation.error is None:
                 terms.append(term)
                 total_local[o.name] = d

@@ -32,6 +32,7 @@ class Notation:
     bias: str = "b{n}"
     fuse_identity: bool = False      # a linear neuron is one quantity (y = x·w + b), not net and out
     drop_single_index: bool = False  # a layer of one neuron drops its index (x, y, yT, w, b)
+    output_first: bool = False       # residual written o − t (files 003, 004) rather than t − o (file 000)
     description: str = ""
 
     def with_error_letter(self, letter: str) -> "Notation":
@@ -57,13 +58,13 @@ NOTATIONS: dict[str, Notation] = {
         Notation(
             name="z-h-o", input="x{j}", hidden="h{j}", hidden_deep="h{l}_{j}", output="o{j}",
             net="z{k}", out="{label}", target="t{j}", error="E_{label}", total="E_total",
-            delta="delta_{name}",
+            delta="delta_{name}", output_first=True,
             description="file 003: x1, z1..z4 across layers, h1, o1, t1, E_o1, E_total",
         ),
         Notation(
             name="seven", input="x{j}", hidden="h{j}", hidden_deep="h{l}_{j}", output="y{j}",
             net="{label}_net", out="{label}", target="{label}T", error=None, total="E",
-            delta="{name}E", fuse_identity=True, drop_single_index=True,
+            delta="{name}E", fuse_identity=True, drop_single_index=True, output_first=True,
             description="file 004: x, h, y, yT, E; back-propagated yE, hE, xE, wE, bE",
         ),
     )

@@ -64,32 +64,42 @@ ACTIVATIONS: dict[str, Activation] = {
 
 @dataclass(frozen=True)
 class Loss:
-    """A loss as a sum of per-output terms E_j(t_j, o_j) over n outputs, with ∂E_j/∂o_j in closed form."""
+    """A loss as a sum of per-output terms E_j(t_j, o_j) over n outputs, with ∂E_j/∂o_j in closed form.
+
+    `output_first` is the notation's choice of writing the residual: o − t (files 003, 004) or
+    t − o (file 000); the function is the same, only the written form differs.
+    """
 
     name: str
-    per_output: Callable[[Expr, Expr, int], Expr]   # (t, o, n) -> E_j
-    local: Callable[[Expr, Expr, int], Expr]        # (t, o, n) -> ∂E_j/∂o_j
+    per_output: Callable[[Expr, Expr, int, bool], Expr]   # (t, o, n, output_first) -> E_j
+    local: Callable[[Expr, Expr, int, bool], Expr]        # (t, o, n, output_first) -> ∂E_j/∂o_j
     description: str
 
 
-def _difference(t: Expr, o: Expr) -> Expr:
-    """t − o kept in that order and unevaluated, so −(t − o) prints as the notes write ∂E_o1/∂out_o1."""
-    return sp.Add(t, -o, evaluate=False)
+def _residual(t: Expr, o: Expr, output_first: bool) -> Expr:
+    """o − t or t − o, kept in that order and unevaluated so it prints as the notes write it."""
+    return sp.Add(o, -t, evaluate=False) if output_first else sp.Add(t, -o, evaluate=False)
+
+
+def _scaled_residual(scale, t, o, output_first) -> Expr:
+    """∂E/∂o of a squared loss: scale·(o − t), or −scale·(t − o) as file 000 writes −(target − out)."""
+    factor = scale if output_first else -scale
+    residual = _residual(t, o, output_first)
+    return residual if factor == 1 else sp.Mul(factor, residual, evaluate=False)
 
 
 LOSSES: dict[str, Loss] = {
     l.name: l
     for l in (
-        Loss("half_sse", lambda t, o, n: sp.Rational(1, 2) * (t - o) ** 2,
-             lambda t, o, n: sp.Mul(-1, _difference(t, o), evaluate=False),
-             "E = Σ ½(t − o)²"),
-        Loss("mse", lambda t, o, n: (t - o) ** 2 / n,
-             lambda t, o, n: sp.Mul(sp.Rational(-2, n), _difference(t, o), evaluate=False),
+        Loss("half_sse", lambda t, o, n, of: sp.Rational(1, 2) * _residual(t, o, of) ** 2,
+             lambda t, o, n, of: _scaled_residual(1, t, o, of), "E = Σ ½(t − o)²"),
+        Loss("mse", lambda t, o, n, of: _residual(t, o, of) ** 2 / n,
+             lambda t, o, n, of: _scaled_residual(sp.Rational(2, n), t, o, of),
              "E = mean over outputs of (t − o)² (Keras 'mse')"),
-        Loss("bce", lambda t, o, n: -(t * sp.log(o) + (1 - t) * sp.log(1 - o)),
-             lambda t, o, n: -(t / o - (1 - t) / (1 - o)),
+        Loss("bce", lambda t, o, n, of: -(t * sp.log(o) + (1 - t) * sp.log(1 - o)),
+             lambda t, o, n, of: -(t / o - (1 - t) / (1 - o)),
              "E = Σ −(t log o + (1 − t) log(1 − o)), summed over outputs"),
-        Loss("cross_entropy", lambda t, o, n: -t * sp.log(o), lambda t, o, n: -t / o,
+        Loss("cross_entropy", lambda t, o, n, of: -t * sp.log(o), lambda t, o, n, of: -t / o,
              "E = −Σ t log o"),
     )
 }
