@@ -69,3 +69,10 @@ def test_unknown_param_exits_2_naming_the_file(examples):
 def test_missing_file_exits_2(tmp_path):
     done = run("gradients", tmp_path / "nope.toml")
     assert done.returncode == 2 and "nope.toml" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_chain_prove_reports_proofs(examples, capsys):
+    assert main(["chain", str(examples / "seven_2_2_2.toml"), "w1", "--prove", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["proofs"]["delta form = diff"] == {"holds": True, "method": "simplify", "detail": ""}
+    assert data["proofs"]["path sum = diff"]["holds"] is True

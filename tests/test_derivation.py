@@ -135,3 +135,16 @@ def test_derivation_does_not_enumerate_paths(examples):
     d = net.derivation("w1")
     assert len(d.delta_form.free_symbols) == 2
     assert "paths" not in d.__dict__     # cached_property never computed
+
+
+def test_prove_uses_simplify_on_small_nets_and_says_when_it_does_not(examples):
+    small = derive.load(examples / "mazur_2_2_2.toml").derivation("w1").prove()
+    assert all(p.holds and p.method == "simplify" for p in small.values())
+    big = derive.load(examples / "forward_3_layer.toml").derivation("w1").prove()
+    assert all(p.holds and p.method == "random points" and "simplify skipped" in p.detail for p in big.values())
+
+
+def test_prove_catches_a_wrong_expression():
+    x = sp.Symbol("x", real=True)
+    assert not derive.prove_equal(sp.exp(x) / (1 + sp.exp(x)) ** 2, sp.exp(x) / (1 + sp.exp(x)))
+    assert not derive.prove_equal(x**2, x**2 * (1 + sp.Float(1e-9)), symbolic=False)

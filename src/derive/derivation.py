@@ -16,6 +16,7 @@ from typing import Iterator
 import sympy as sp
 
 from .network import Graph, Node, Role
+from .proof import Proof, prove_equal
 
 __all__ = ["Factor", "Backprop", "Derivation", "backprop"]
 
@@ -171,5 +172,25 @@ class Derivation:
         """sympy.diff of the expanded loss: the independent reference the other views must equal."""
         return sp.diff(self.net.expanded(self.net.total.name), self.param.symbol)
 
+    def prove(self, symbolic: bool | None = None) -> dict[str, Proof]:
+        """Prove that the path sum (a) and the δ form (c) equal sympy.diff of the loss.
+
+        By simplification where the expanded expression is small enough (or `symbolic=True`);
+        otherwise at random points to 1e-12 relative, and the Proof's detail says why.
+        """
+        reference = self.reference()
+        ops = sp.count_ops(reference)
+        if symbolic is None:
+            symbolic = ops <= SIMPLIFY_MAX_OPS
+        proofs = {"path sum = diff": prove_equal(self.bp.to_leaves(self.path_sum), reference, symbolic=symbolic),
+                  "delta form = diff": prove_equal(self.expanded, reference, symbolic=symbolic)}
+        if not symbolic:
+            why = f"simplify skipped: {ops} operations > {SIMPLIFY_MAX_OPS}; "
+            proofs = {k: Proof(p.holds, p.method, why + p.detail) for k, p in proofs.items()}
+        return proofs
+
     def __repr__(self) -> str:
         return f"Derivation(d{self.total}/d{self.param.name})"
+
+
+SIMPLIFY_MAX_OPS = 400   # above this many operations sympy.simplify takes minutes: compare numerically
