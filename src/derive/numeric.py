@@ -1,13 +1,17 @@
-"""The numeric boundary: the derivation turned into straight-line NumPy code, and evaluated.
+"""The numeric boundary: the derivation turned into straight-line code, and evaluated.
 
 One program serves every consumer: forward assignments in topological order, then the δ terms
 top down, then one line per gradient. The code is generated from the same SymPy objects the
-derivation shows, so printed formulas and computed numbers cannot disagree. Every function
-broadcasts: pass arrays to evaluate many samples or many networks at once.
+derivation shows, so printed formulas and computed numbers cannot disagree. Two dialects: NumPy
+(broadcasts over arrays, keeps their dtype) and plain Python floats with `math` (the fastest way
+for CPython to run one network on one sample). Both use stable forms: sigmoid and softmax never
+overflow, and the logs of bce/cross_entropy on a sigmoid/softmax output are taken from the
+pre-activation (log σ(z) = −softplus(−z)), so they never see 0.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Mapping
@@ -15,17 +19,20 @@ from typing import Mapping
 import numpy as np
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
+from sympy.printing.pycode import PythonCodePrinter
 
 from .derivation import Backprop
-from .network import Layer, Graph, Role
+from .network import Layer, Graph
 
-__all__ = ["Program", "Evaluation", "compile_program", "RUNTIME"]
+__all__ = ["Program", "Evaluation", "Dialect", "NUMPY", "SCALAR", "compile_program", "RUNTIME"]
 
 
 def _sigmoid(x):
-    """σ(x) without overflow for any real x: exp only ever sees −|x|."""
+    """σ(x) without overflow for any real x: exp only ever sees −|x| (complex x: the plain formula)."""
+    if np.iscomplexobj(x):
+        return 1 / (1 + np.exp(-x))
     e = np.exp(-np.abs(x))
-    return np.where(np.real(x) >= 0, 1 / (1 + e), e / (1 + e))
+    return np.where(x >= 0, 1, e) / (1 + e)
 
 
 def _relu(x):
@@ -33,18 +40,13 @@ def _relu(x):
 
 
 def _heaviside(x, at_zero=0.0):
-    return np.where(x > 0, 1.0, np.where(x < 0, 0.0, at_zero))
+    """H(x) in x's own dtype (no float64 constants leaking into float32 arithmetic)."""
+    return np.where(x > 0, 1, np.where(x < 0, 0, at_zero)).astype(np.result_type(x, np.float32))
 
 
-# Names the generated code may call, beside the node variables.
-RUNTIME = {"np": np, "_sigmoid": _sigmoid, "_relu": _relu, "_heaviside": _heaviside}
-
-# How an elementwise activation is computed numerically (stable forms), by rule name.
-ELEMENTWISE = {"identity": "{x}", "sigmoid": "_sigmoid({x})", "tanh": "np.tanh({x})", "relu": "_relu({x})"}
-
-
-class _Printer(NumPyPrinter):
-    """NumPy code for our expressions: plain names, numbers as floats, our Heaviside convention."""
+class _NumPyPrinter(NumPyPrinter):
+    """NumPy code for our expressions: plain names, numbers as Python floats (weak: they keep the
+    arrays' dtype), our Heaviside convention."""
 
     def __init__(self):
         super().__init__({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": False})
@@ -58,8 +60,58 @@ class _Printer(NumPyPrinter):
         return "np." + fqn.split(".")[-1] if fqn.startswith("numpy.") else fqn
 
 
-def _code(expr: sp.Expr) -> str:
-    return _Printer().doprint(expr)
+class _ScalarPrinter(PythonCodePrinter):
+    """Python-float code: math functions bound to local names (_exp, _log), Heaviside inline."""
+
+    def __init__(self):
+        super().__init__({"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": False})
+
+    def _module_format(self, fqn, register=True):
+        return "_" + fqn.split(".")[-1]
+
+    def _print_Heaviside(self, expr):
+        x = self._print(expr.args[0])
+        at_zero = float(expr.args[1]) if len(expr.args) > 1 else 0.5
+        return f"(1.0 if {x} > 0.0 else ({at_zero!r} if {x} == 0.0 else 0.0))"
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How one target language writes the few things SymPy's printers do not: activations, softplus."""
+
+    name: str
+    printer: type
+    activation: Mapping[str, str]      # elementwise templates in {x}
+    softplus_tail: str                 # log(1 + exp(−|x|)), never overflows
+    positive: str                      # max(x, 0)
+    maximum: str                       # max of two, in {a} and {b}
+    log: str
+
+
+NUMPY = Dialect(
+    "numpy", _NumPyPrinter,
+    {"identity": "{x}", "sigmoid": "_sigmoid({x})", "tanh": "np.tanh({x})", "relu": "_relu({x})"},
+    softplus_tail="np.log1p(np.exp(-np.abs({x})))", positive="np.maximum({x}, 0)",
+    maximum="np.maximum({a}, {b})", log="np.log({x})")
+
+SCALAR = Dialect(
+    "scalar", _ScalarPrinter,
+    {"identity": "{x}", "sigmoid": "(1.0/(1.0 + _exp(-{x})) if {x} >= 0.0 else (_t := _exp({x}))/(1.0 + _t))",
+     "tanh": "_tanh({x})", "relu": "({x} if {x} > 0.0 else 0.0)"},
+    softplus_tail="_log1p(_exp(-_abs({x})))", positive="({x} if {x} > 0.0 else 0.0)",
+    maximum="_max({a}, {b})", log="_log({x})")
+
+# Names the generated code may call, beside the node variables.
+RUNTIME = {"np": np, "_sigmoid": _sigmoid, "_relu": _relu, "_heaviside": _heaviside}
+SCALAR_RUNTIME = {"_exp": math.exp, "_log": math.log, "_log1p": math.log1p, "_tanh": math.tanh,
+                  "_abs": abs, "_max": max, "_sqrt": math.sqrt}
+
+
+def _evaluated(expr: sp.Expr) -> sp.Expr:
+    """The same expression with the display-only unevaluated sums evaluated: −(−o + t) → o − t."""
+    if expr.is_Atom:
+        return expr
+    return expr.func(*[_evaluated(a) for a in expr.args])
 
 
 @dataclass
@@ -79,19 +131,25 @@ class Program:
         self.net = net
         self.bp = bp
         self.leaves = [n.name for n in net.nodes.values() if n.is_leaf]
-        self.forward_lines = self._forward_lines()
-        self.backward_lines = [f"{d.symbol.name} = {_code(d.definition)}" for d in bp.ordered()]
-        self.gradient_lines = [f"_g_{p.canonical} = {_code(bp.gradients[p.canonical])}" for p in net.params]
+        self.log_rewrites, self.delta_rewrites = _stable_rewrites(net, bp)
+        self.forward_lines, self.backward_lines, self.gradient_lines = self.lines(NUMPY)
 
-    def _forward_lines(self) -> list[str]:
-        lines = []
+    def lines(self, dialect: Dialect) -> tuple[list[str], list[str], list[str]]:
+        """(forward, backward, gradient) assignment lines in one dialect."""
+        code = lambda e: dialect.printer().doprint(_evaluated(e))
+        forward = []
         for layer in self.net.layers:
-            lines += [f"{n.name} = {_code(n.definition)}" for n in layer.nets]
+            forward += [f"{n.name} = {code(n.definition)}" for n in layer.nets]
             if not layer.fused:
-                lines += _activation_lines(layer)
-        lines += [f"{e.name} = {_code(e.definition)}" for e in self.net.errors]
-        lines.append(f"{self.net.total.name} = {_code(self.net.total.definition)}")
-        return lines
+                forward += _activation_lines(layer, dialect)
+        forward += _log_lines(self.net, dialect, self.log_rewrites)
+        subs = {old: new for old, (new, _) in self.log_rewrites.items()}
+        forward += [f"{e.name} = {code(e.definition.xreplace(subs))}" for e in self.net.errors]
+        forward.append(f"{self.net.total.name} = {code(self.net.total.definition.xreplace(subs))}")
+        backward = [f"{d.symbol.name} = {code(self.delta_rewrites.get(d.symbol, d.definition))}"
+                    for d in self.bp.ordered()]
+        gradient = [f"_g_{p.canonical} = {code(self.bp.gradients[p.canonical])}" for p in self.net.params]
+        return forward, backward, gradient
 
     @cached_property
     def source(self) -> str:
@@ -122,23 +180,62 @@ class Program:
                           outputs=[values[o.name] for o in self.net.outputs])
 
 
-def _activation_lines(layer: Layer) -> list[str]:
+def _activation_lines(layer: Layer, dialect: Dialect) -> list[str]:
     """The activation of one layer, in a stable form (softmax shifted by its maximum)."""
-    if layer.activation in ELEMENTWISE:
-        template = ELEMENTWISE[layer.activation]
+    if layer.activation in dialect.activation:
+        template = dialect.activation[layer.activation]
         return [f"{o.name} = {template.format(x=n.name)}" for n, o in zip(layer.nets, layer.outs)]
     if layer.activation == "softmax":
-        nets = [n.name for n in layer.nets]
+        k, nets = layer.number, [n.name for n in layer.nets]
+        exp = "np.exp" if dialect is NUMPY else "_exp"
         top = nets[0]
         for name in nets[1:]:
-            top = f"np.maximum({top}, {name})"
-        lines = [f"_m{layer.number} = {top}"]
-        lines += [f"_e{layer.number}_{j} = np.exp({n} - _m{layer.number})" for j, n in enumerate(nets)]
-        total = " + ".join(f"_e{layer.number}_{j}" for j in range(len(nets)))
-        lines.append(f"_s{layer.number} = {total}")
-        lines += [f"{o.name} = _e{layer.number}_{j} / _s{layer.number}" for j, o in enumerate(layer.outs)]
+            top = dialect.maximum.format(a=top, b=name)
+        lines = [f"_m{k} = {top}"]
+        lines += [f"_e{k}_{j} = {exp}({n} - _m{k})" for j, n in enumerate(nets)]
+        lines.append(f"_s{k} = " + " + ".join(f"_e{k}_{j}" for j in range(len(nets))))
+        lines += [f"{o.name} = _e{k}_{j} / _s{k}" for j, o in enumerate(layer.outs)]
         return lines
     raise NotImplementedError(f"no numeric form for activation {layer.activation!r}")
+
+
+def _stable_rewrites(net: Graph, bp: Backprop):
+    """Where the loss takes logs of a sigmoid/softmax output: the logs as symbols computed from the
+    pre-activations, and the output layer's δ with ∂E/∂out multiplied out (no division by out)."""
+    top = net.layers[-1]
+    if net.spec.loss not in ("bce", "cross_entropy") or top.activation not in ("sigmoid", "softmax"):
+        return {}, {}
+    logs: dict[sp.Expr, tuple[sp.Symbol, str]] = {}
+    for j, (n, o) in enumerate(zip(top.nets, top.outs)):
+        logs[sp.log(o.symbol)] = (sp.Symbol(f"_log_{o.name}", real=True), "log")
+        if top.activation == "sigmoid":
+            logs[sp.log(1 - o.symbol)] = (sp.Symbol(f"_log1m_{o.name}", real=True), "log1m")
+    deltas = {bp.deltas[o.name].symbol: bp.deltas[o.name].definition for o in top.outs if o.name in bp.deltas}
+    outs = {o.symbol for o in top.outs}
+    rewrites = {}
+    for n in top.nets:
+        d = bp.deltas[n.name]
+        direct = sp.cancel(d.definition.xreplace(deltas))
+        if not (sp.fraction(direct)[1].free_symbols & outs):
+            rewrites[d.symbol] = sp.collect(sp.expand(direct), list(outs))
+    return logs, rewrites
+
+
+def _log_lines(net: Graph, dialect: Dialect, logs) -> list[str]:
+    """log σ(z) = −(max(−z, 0) + log1p(e^−|z|)), log(1 − σ(z)) = −(max(z, 0) + …); softmax: z − m − log s."""
+    top, lines = net.layers[-1], []
+    if not logs:
+        return lines
+    if top.activation == "softmax":
+        k = top.number
+        lines.append(f"_ls{k} = {dialect.log.format(x=f'_s{k}')}")
+        lines += [f"_log_{o.name} = {n.name} - _m{k} - _ls{k}" for n, o in zip(top.nets, top.outs)]
+        return lines
+    for n, o in zip(top.nets, top.outs):
+        lines.append(f"_sp_{o.name} = {dialect.softplus_tail.format(x=n.name)}")
+        lines.append(f"_log_{o.name} = -({dialect.positive.format(x='-' + n.name)} + _sp_{o.name})")
+        lines.append(f"_log1m_{o.name} = -({dialect.positive.format(x=n.name)} + _sp_{o.name})")
+    return lines
 
 
 def compile_program(net: Graph, bp: Backprop) -> Program:
