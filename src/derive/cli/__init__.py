@@ -2,6 +2,8 @@
 
     derive gradients SPEC [--json]      forward values, loss, gradients, one update
     derive chain SPEC PARAM [--json]    the chain-rule paths for one parameter
+    derive check-code SPEC FILE.py:FUNC [--json] [--points N] [--rtol X]
+                                        a user's gradient function against the derivation
 
 Bad input (a malformed spec, an unknown name) prints one line and exits 2, never a traceback.
 """
@@ -13,12 +15,12 @@ import json
 import sys
 
 from ..errors import DeriveError
-from . import chain, gradients
+from . import chain, check_code, gradients
 
 __all__ = ["main"]
 
 # one module per command: each has add_parser(subparsers) and run(args) -> exit status
-COMMANDS = [gradients, chain]
+COMMANDS = [gradients, chain, check_code]
 
 
 def build_parser() -> argparse.ArgumentParser:
