@@ -1,0 +1,205 @@
+"""Whole documents: the network, its forward pass, its error, every derivation with numbers, one update.
+
+`blocks(net)` builds the content once; `tex(net)` writes it as a standalone LaTeX document (pdflatex),
+`markdown(net)` as Markdown with $$ blocks (MkDocs, Jupyter). `write(path, text, force)` writes
+atomically and refuses to overwrite without `force`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from ..errors import DeriveError
+from ..network import Role
+from .blocks import Equation, Figure, Heading, Row, Text, equation_md, equation_tex
+from .figure import tikz, weights_table
+from .identities import identity_blocks
+from .names import latex_name, style_of
+from .printer import latex, number, with_numbers
+from .sheets import sheet_blocks
+from .steps import STEP_TITLES, STEPS, Numbers, step_equations
+
+__all__ = ["blocks", "tex", "markdown", "write", "PREAMBLE", "MAX_PATHS"]
+
+MAX_PATHS = 32   # beyond this a derivation prints its δ form, not every path
+
+PREAMBLE = r"""\documentclass[11pt]{article}
+\usepackage[a4paper, margin=2cm]{geometry}
+\usepackage[T1]{fontenc}
+\usepackage{amsmath, amssymb}
+\usepackage{tikz}
+\usetikzlibrary{positioning}
+\allowdisplaybreaks
+\setlength{\parindent}{0pt}
+\setlength{\parskip}{4pt}
+"""
+
+
+class OutputExists(DeriveError):
+    """The output file exists and --force was not given."""
+
+
+def _identities_for(spec) -> list[str]:
+    names = []
+    for act in dict.fromkeys(spec.activations):
+        if act in ("sigmoid", "tanh"):
+            names.append(act)
+        elif act == "softmax":
+            names += ["softmax", "softmax_offdiagonal"]
+    if "softmax" in spec.activations and spec.loss == "cross_entropy":
+        names.append("softmax_cross_entropy")
+    return names
+
+
+def _forward(net, nums: Numbers) -> list:
+    """Every neuron's definition, with numbers: net_h1 = w1·i1 + w2·i2 + b1·1 = … = 0.3775, then out_h1."""
+    g, preset = net.graph, net.graph.notation.name
+    weight_first = style_of(preset).weight_first
+    out = [Heading("Forward pass", 1)]
+    for layer in g.layers:
+        rows = []
+        for node in layer.nets:
+            symbolic, numeric = [], []
+            for parent, d in node.local.items():
+                p = g.nodes[parent]
+                if p.role not in (Role.WEIGHT, Role.BIAS):
+                    continue
+                src = latex(d, preset) if p.role is Role.WEIGHT else "1"
+                src_n = with_numbers(d, nums.values, nums.digits, preset) if p.role is Role.WEIGHT else "1"
+                pair = [latex_name(p.name, preset), src] if weight_first else [src, latex_name(p.name, preset)]
+                pair_n = [nums.show(nums.values[p.name]), src_n] if weight_first else [src_n, nums.show(nums.values[p.name])]
+                symbolic.append(r" \cdot ".join(pair))
+                numeric.append(r" \times ".join(pair_n))
+            lhs = latex_name(node.name, preset)
+            rows += [Row(lhs, "= " + " + ".join(symbolic)),
+                     Row("", "= " + " + ".join(numeric) + f" = {nums.show(nums.values[node.name])}")]
+        if not layer.fused:
+            for node in layer.outs:
+                rows.append(Row(latex_name(node.name, preset),
+                                f"= {latex(node.definition, preset)} = "
+                                f"{with_numbers(node.definition, nums.values, nums.digits, preset)}"
+                                f" = {nums.show(nums.values[node.name])}"))
+        out.append(Equation(rows))
+    return out
+
+
+def _error(net, nums: Numbers) -> list:
+    g, preset = net.graph, net.graph.notation.name
+    rows = []
+    for node in [*g.errors, g.total]:
+        rows.append(Row(latex_name(node.name, preset), f"= {latex(node.definition, preset)}"))
+        rows.append(Row("", f"= {with_numbers(node.definition, nums.values, nums.digits, preset)}"
+                            f" = {nums.show(nums.values[node.name])}"))
+    return [Heading("Error", 1), Text(f"Loss: {g.spec.loss.replace('_', ' ')}."), Equation(rows)]
+
+
+def _derivations(net, nums: Numbers, which) -> list:
+    g, preset = net.graph, net.graph.notation.name
+    out = [Heading("Every derivative by the chain rule", 1),
+           Text("For each parameter: the sum over paths of products of partial derivatives, each factor "
+                "in closed form, the numbers put in, and one step of gradient descent.")]
+    for p in g.params:
+        d = net.derivation(p.canonical)
+        title = rf"$\partial {latex_name(g.total.name, preset)} / \partial {latex_name(p.name, preset)}$"
+        out.append(Heading(title, 2))
+        if len(d.paths) > MAX_PATHS:
+            out.append(Text(f"{len(d.paths)} paths: too many to print; the shared back-propagated form instead."))
+            rows = [Row(rf"\frac{{\partial {latex_name(g.total.name, preset)}}}{{\partial {latex_name(p.name, preset)}}}",
+                        f"= {latex(d.delta_form, preset)}")]
+            out.append(Equation(rows))
+            continue
+        for step, eq in step_equations(d, nums, which):
+            out += [Text(STEP_TITLES[step] + ":"), eq]
+    return out
+
+
+def _summary(net, nums: Numbers) -> list:
+    g, preset = net.graph, net.graph.notation.name
+    style = style_of(preset)
+    rows = [Row(style.updated.format(name=latex_name(p.name, preset)),
+                f"= {number(net.updated()[p.canonical], 9)}") for p in g.params if p.canonical in net.trained]
+    lr = number(net.spec.learning_rate)
+    return [Heading("After one update", 1),
+            Text(f"Every trained parameter after one step of gradient descent (learning rate ${lr}$)."),
+            Equation(rows)]
+
+
+def blocks(net, digits: int = 3, which=STEPS) -> list:
+    """The whole document's content, in order."""
+    spec, nums = net.spec, Numbers(net, digits)
+    layers = "-".join(map(str, spec.layers))
+    desc = (f"A {layers} network; activations {', '.join(spec.activations)}; loss "
+            f"{spec.loss.replace('_', ' ')}; biases {spec.bias.replace('_', ' ')}"
+            f"{'' if spec.train_biases else ' (not trained)'}; learning rate ${number(spec.learning_rate)}$. "
+            f"Numbers are rounded to {digits} significant digits; every value is computed exactly and only "
+            f"rounded for printing.")
+    out = [Heading("The network", 1), Text(desc),
+           Figure(tikz(net), "The network, with every weight on its edge.", weights_table(net))]
+    out += _forward(net, nums) + _error(net, nums) + _derivations(net, nums, which) + _summary(net, nums)
+    names = _identities_for(spec)
+    if names:
+        out += [Heading("The local derivatives, derived", 1)] + identity_blocks(names)
+    if all(a == "identity" for a in spec.activations):
+        out += sheet_blocks(net)
+    return out
+
+
+def _escape(text: str) -> str:
+    for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("#", r"\#"), ("_", r"\_"),
+                 ("{", r"\{"), ("}", r"\}"), ("$", r"\$"), ("~", r"\textasciitilde{}"), ("^", r"\^{}")):
+        text = text.replace(a, b)
+    return text
+
+
+def tex(net, digits: int = 3, which=STEPS) -> str:
+    """A standalone LaTeX document pdflatex compiles."""
+    title = net.spec.title or "Backpropagation, derived"
+    parts = [PREAMBLE, rf"\title{{{_escape(title)}}}", r"\author{derived and checked by \texttt{derive}}",
+             r"\date{}", r"\begin{document}", r"\maketitle"]
+    for b in blocks(net, digits, which):
+        if isinstance(b, Heading):
+            parts.append(("\\section*{" if b.level == 1 else "\\subsection*{") + b.text + "}")
+        elif isinstance(b, Text):
+            parts.append(b.text + "\n")
+        elif isinstance(b, Equation):
+            parts.append(equation_tex(b))
+        elif isinstance(b, Figure):
+            parts.append("\\begin{center}\n\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{%\n"
+                         + b.tikz + "}\n\n" + b.caption + "\n\\end{center}")
+    parts.append(r"\end{document}")
+    return "\n".join(parts) + "\n"
+
+
+def markdown(net, digits: int = 3, which=STEPS) -> str:
+    """Markdown with $$ blocks (MkDocs with arithmatex/MathJax, Jupyter)."""
+    title = net.spec.title or "Backpropagation, derived"
+    parts = [f"# {title}", ""]
+    for b in blocks(net, digits, which):
+        if isinstance(b, Heading):
+            parts += ["#" * (b.level + 1) + " " + b.text, ""]
+        elif isinstance(b, Text):
+            parts += [b.text, ""]
+        elif isinstance(b, Equation):
+            parts += [equation_md(b), ""]
+        elif isinstance(b, Figure):
+            parts += [b.caption, "", b.markdown, ""]
+    return "\n".join(parts)
+
+
+def write(path: str | Path, text: str, force: bool = False) -> Path:
+    """Write `text` to `path` atomically (temporary file, then os.replace); never overwrite without force."""
+    path = Path(path)
+    if path.exists() and not force:
+        raise OutputExists(f"{path}: exists; pass --force to overwrite it")
+    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path

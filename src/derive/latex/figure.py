@@ -1,0 +1,88 @@
+"""The network as a TikZ picture: neurons by layer, every edge labelled with its weight and value.
+
+Markdown cannot draw it, so `weights_table` gives the same information as a table.
+"""
+
+from __future__ import annotations
+
+from ..network import Role
+from .names import latex_name
+from .printer import number
+
+__all__ = ["tikz", "weights_table"]
+
+COLUMN = 4.2   # cm between layers
+ROW = 2.2      # cm between neurons of a layer
+
+
+def _y(j: int, n: int) -> float:
+    return (n - 1) * ROW / 2 - j * ROW
+
+
+def _edges(graph):
+    """(source node, destination node, parameter node) for every weight and bias, in canonical order."""
+    out = []
+    for layer in graph.layers:
+        for dest in layer.nets:
+            for parent in dest.local:
+                p = graph.nodes[parent]
+                if p.role in (Role.WEIGHT, Role.BIAS):
+                    src = next((graph.nodes[s] for s, d in dest.local.items()
+                                if p.role is Role.WEIGHT and d == p.symbol), None)
+                    out.append((src, dest, p))
+    return out
+
+
+def tikz(net) -> str:
+    """A tikzpicture of the network (inputs left, outputs right, a bias node '1' above each layer)."""
+    g, preset, values = net.graph, net.graph.notation.name, net.values()
+    columns = [list(g.inputs)] + [layer.outs for layer in g.layers]
+    lines = [r"\begin{tikzpicture}[>=stealth, every node/.style={font=\small},",
+             r"  neuron/.style={circle, draw, thick, minimum size=1.35cm, inner sep=1pt},",
+             r"  bias/.style={circle, draw, dashed, minimum size=0.6cm, inner sep=1pt},",
+             r"  w/.style={font=\scriptsize, fill=white, inner sep=1pt, sloped, pos=0.27}]"]
+    place = {}
+    for c, column in enumerate(columns):
+        for j, node in enumerate(column):
+            key = f"n{c}x{j}"
+            place[node.name] = key
+            lines.append(rf"\node[neuron] ({key}) at ({c * COLUMN:.2f},{_y(j, len(column)):.2f}) "
+                         rf"{{${latex_name(node.name, preset)}$}};")
+            if c == 0:
+                lines.append(rf"\node[left=2pt of {key}] {{${number(values[node.name], 4)}$}};")
+    for o, t in zip(g.outputs, g.targets):
+        key = place[o.name]
+        lines.append(rf"\node[right=0.5cm of {key}] ({key}t) {{${latex_name(t.name, preset)} = "
+                     rf"{number(values[t.name], 4)}$}};")
+        lines.append(rf"\draw[->] ({key}) -- ({key}t);")
+    top = (max(len(c) for c in columns) - 1) * ROW / 2 + 1.4
+    drawn = set()
+    for src, dest, p in _edges(g):
+        label = rf"${latex_name(p.name, preset)} = {number(values[p.name], 4)}$"
+        if src is None:
+            key = f"one{dest.layer}"
+            if key not in drawn:
+                drawn.add(key)
+                x = (dest.layer - 0.45) * COLUMN
+                lines.append(rf"\node[bias] ({key}) at ({x:.2f},{top:.2f}) {{$1$}};")
+            lines.append(rf"\draw[->, dashed] ({key}) -- node[w, pos=0.5] {{{label}}} ({place[_out_of(g, dest)]});")
+        else:
+            lines.append(rf"\draw[->] ({place[src.name]}) -- node[w] {{{label}}} ({place[_out_of(g, dest)]});")
+    lines.append(r"\end{tikzpicture}")
+    return "\n".join(lines)
+
+
+def _out_of(graph, net_node) -> str:
+    """The drawn neuron of a pre-activation: its layer's activation node at the same index."""
+    layer = graph.layers[net_node.layer - 1]
+    return layer.outs[net_node.index].name
+
+
+def weights_table(net) -> str:
+    """The figure's information as a Markdown table: every parameter, the edge it sits on, its value."""
+    g, values = net.graph, net.values()
+    rows = ["| parameter | from | to | value |", "|---|---|---|---|"]
+    for src, dest, p in _edges(g):
+        frm = src.name if src is not None else "1 (bias)"
+        rows.append(f"| {p.name} | {frm} | {_out_of(g, dest)} | {number(values[p.name], 6)} |")
+    return "\n".join(rows)

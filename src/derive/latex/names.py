@@ -1,0 +1,92 @@
+"""How each notation preset writes its names in LaTeX, as data: rules tried in order per preset.
+
+A rule is (regular expression, template). Template fields are the expression's named groups;
+a group called `inner` is itself a name and is rendered by the same rules (δ terms), a group
+called `label` is a neuron label (h1, o2, h1_2) and a group called `word` is a word set upright
+as a whole (net, out, target, total).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+__all__ = ["NAME_RULES", "NOTATION_STYLE", "NotationStyle", "latex_name", "style_of"]
+
+Rule = tuple[str, str]
+
+# rules every preset shares, tried after its own
+_COMMON: tuple[Rule, ...] = (
+    (r"delta_(?P<inner>.+)", r"\delta_{{{inner}}}"),                         # delta_net_h1 -> \delta_{net_{h1}}
+    (r"(?P<word>[A-Za-z]{2,})_(?P<label>\w+)", r"{word}_{{{label}}}"),        # net_h1 -> net_{h1}
+    (r"(?P<letter>[A-Za-z])_(?P<word>[A-Za-z]{2,})", r"{letter}_{{{word}}}"),  # E_total -> E_{total}
+    (r"(?P<letter>[A-Za-z])_(?P<label>\w+)", r"{letter}_{{{label}}}"),        # E_o1 -> E_{o1}, F_t -> F_{t}
+    (r"(?P<letter>[A-Za-z])(?P<number>\d+)", r"{letter}_{{{number}}}"),      # w1 -> w_{1}, z3 -> z_{3}
+    (r"(?P<letter>[A-Za-z])(?P<number>\d+)_(?P<j>\d+)", r"{letter}_{{{number},{j}}}"),  # deep h1_2 -> h_{1,2}
+    (r"(?P<letter>[A-Za-z])", r"{letter}"),                                   # x, w, b, E
+    (r"(?P<word>[A-Za-z]{2,})", r"{word}"),                                   # out -> \mathit{out}
+)
+
+# file 004 writes the target and the back-propagated error after the name: y1T, y1E, wE (y_T, y_E)
+_SEVEN: tuple[Rule, ...] = (
+    (r"(?P<letter>[a-z])(?P<number>\d*)(?P<suffix>[TE])", r"{letter}_{{{number}{suffix}}}"),  # y1T -> y_{1T}
+    (r"(?P<letter>[a-z])(?P<number>\d+)_(?P<j>\d+)(?P<suffix>[TE])", r"{letter}_{{{number},{j}{suffix}}}"),
+)
+
+NAME_RULES: dict[str, tuple[Rule, ...]] = {
+    "net-out": _COMMON,
+    "z-h-o": _COMMON,
+    "seven": _SEVEN + _COMMON,
+}
+
+
+@dataclass(frozen=True)
+class NotationStyle:
+    """What else a preset writes its own way: the learning rate, the gradient, products, the update."""
+
+    learning_rate: str            # file 000: η, file 003: α, file 004: lr
+    weight_first: bool            # w1·i1 (files 000, 003) or x·w (file 004)
+    gradient_by_name: bool        # the gradient written as its back-propagated name (w1E) not ∂E/∂w1
+    updated: str = "{name}^{{+}}"  # the parameter after one step (w_5^+)
+
+
+NOTATION_STYLE: dict[str, NotationStyle] = {
+    "net-out": NotationStyle(learning_rate=r"\eta", weight_first=True, gradient_by_name=False),
+    "z-h-o": NotationStyle(learning_rate=r"\alpha", weight_first=True, gradient_by_name=False),
+    "seven": NotationStyle(learning_rate=r"\mathit{lr}", weight_first=False, gradient_by_name=True,
+                           updated="{name}'"),
+}
+
+_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def style_of(preset: str) -> NotationStyle:
+    return NOTATION_STYLE.get(preset, NOTATION_STYLE["net-out"])
+
+
+def _label(text: str) -> str:
+    """A neuron label inside a subscript: h1 stays h1, a deep label h2_1 reads h2,1."""
+    return text.replace("_", ",")
+
+
+def _word(text: str) -> str:
+    return rf"\mathit{{{text}}}"
+
+
+@lru_cache(maxsize=4096)
+def latex_name(name: str, preset: str = "net-out") -> str:
+    """The LaTeX of one quantity's name in a notation preset (net_h1 -> \\mathit{net}_{h1})."""
+    for pattern, template in NAME_RULES.get(preset, _COMMON):
+        m = re.fullmatch(pattern, name)
+        if m is None:
+            continue
+        fields = dict(m.groupdict())
+        if "inner" in fields:
+            fields["inner"] = latex_name(fields["inner"], preset)
+        if "label" in fields:
+            fields["label"] = _label(fields["label"])
+        if "word" in fields:
+            fields["word"] = _word(fields["word"])
+        return template.format(**fields)
+    return rf"\mathrm{{{name}}}".replace("_", r"\_")
