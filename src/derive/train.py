@@ -187,8 +187,16 @@ def _progress_bar(total: int):
 
 def _outputs(program: Program, state: dict) -> list:
     """The forward outputs at the state's values (after the last update)."""
-    values, _ = program.function(state)
-    return [values[o.name] for o in program.net.outputs]
+    return list(forward_function(program)(state))
+
+
+def forward_function(program: Program):
+    """state -> outputs: the forward lines only (NumPy dialect, broadcasting, dtype kept)."""
+    outs = [o.name for o in program.net.outputs]
+    forward, _, _ = program.lines(NUMPY)
+    body = [f"{leaf} = _state[{leaf!r}]" for leaf in program.leaves] + needed_lines(forward, set(outs))
+    body.append(f"return ({', '.join(outs)},)")
+    return _compiled("def _train(_state):\n" + "\n".join("    " + s for s in body) + "\n", "numpy", True)
 
 
 def _plain(x):
@@ -206,3 +214,13 @@ def _transcript(net, out):
         out.write("\n".join(lines) + "\n")
 
     return report
+
+
+def with_loss(net, loss: str):
+    """The same network and values under another loss (`--loss`), validated like a spec."""
+    from dataclasses import replace
+    from .api import Network
+    from .rules import LOSSES
+    if loss not in LOSSES:
+        raise SpecError("--loss", f"one of {', '.join(LOSSES)}", got=loss)
+    return Network(replace(net.spec, loss=loss))
