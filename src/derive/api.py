@@ -72,6 +72,20 @@ class Network:
         lr, grads, now = self.spec.learning_rate, self.gradients(), self.param_values()
         return {name: now[name] - lr * grads[name] for name in self.trained}
 
+    def train(self, epochs: int | None = None, lr: float | None = None, stop_below: float | None = None,
+              dtype: str | None = None, loss: str | None = None, print_every: int | None = None,
+              progress: bool | None = False, out=None):
+        """The notes' gradient-descent loop (derive.train); unset arguments come from the spec's [train]
+        table and learning_rate. `loss` trains the same network under another loss."""
+        from .train import train_network, with_loss
+        net = with_loss(self, loss) if loss and loss != self.spec.loss else self
+        t = self.spec.train
+        return train_network(net, epochs=t.epochs if epochs is None else epochs,
+                             lr=self.spec.learning_rate if lr is None else lr,
+                             stop_below=t.stop_below if stop_below is None else stop_below,
+                             dtype=dtype or t.dtype, print_every=print_every or t.print_every,
+                             progress=progress, out=out)
+
     def __repr__(self) -> str:
         title = f" {self.spec.title!r}" if self.spec.title else ""
         return f"<derive.Network{title} layers={list(self.spec.layers)} {'-'.join(self.spec.activations)}>"

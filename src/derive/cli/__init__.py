@@ -15,12 +15,12 @@ import json
 import sys
 
 from ..errors import DeriveError
-from . import chain, check_code, gradients
+from . import chain, check_code, gradients, train
 
 __all__ = ["main"]
 
 # one module per command: each has add_parser(subparsers) and run(args) -> exit status
-COMMANDS = [gradients, chain, check_code]
+COMMANDS = [gradients, chain, check_code, train]
 
 
 def build_parser() -> argparse.ArgumentParser:
