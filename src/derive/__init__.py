@@ -8,8 +8,10 @@
 
 from .api import Network, load, network
 from .errors import DeriveError, NotSupported, SpecError, UserCodeError
+from .check import check_hand, check_numeric
 from .proof import prove_equal
 
 __all__ = ["Network", "load", "network", "DeriveError", "SpecError", "NotSupported", "UserCodeError",
+           "check_hand", "check_numeric",
            "prove_equal"]
 __version__ = "0.1.0"

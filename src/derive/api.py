@@ -72,6 +72,11 @@ class Network:
         lr, grads, now = self.spec.learning_rate, self.gradients(), self.param_values()
         return {name: now[name] - lr * grads[name] for name in self.trained}
 
+    def check_hand(self):
+        """Every [hand] value against the exact one: rounded, truncated, propagated or mismatch (derive.check)."""
+        from .check import check_hand
+        return check_hand(self)
+
     def train(self, epochs: int | None = None, lr: float | None = None, stop_below: float | None = None,
               dtype: str | None = None, loss: str | None = None, print_every: int | None = None,
               progress: bool | None = False, out=None):

@@ -2,6 +2,8 @@
 
     derive gradients SPEC [--json]      forward values, loss, gradients, one update
     derive chain SPEC PARAM [--json]    the chain-rule paths for one parameter
+    derive check SPEC [--json] [--numeric [--richardson] [--dtype D]]
+                                        printed hand values (and gradients) against exact ones
     derive check-code SPEC FILE.py:FUNC [--json] [--points N] [--rtol X]
                                         a user's gradient function against the derivation
 
@@ -15,12 +17,12 @@ import json
 import sys
 
 from ..errors import DeriveError
-from . import chain, check_code, gradients, train
+from . import chain, check, check_code, gradients, train
 
 __all__ = ["main"]
 
 # one module per command: each has add_parser(subparsers) and run(args) -> exit status
-COMMANDS = [gradients, chain, check_code, train]
+COMMANDS = [gradients, chain, check, check_code, train]
 
 
 def build_parser() -> argparse.ArgumentParser:
