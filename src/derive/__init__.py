@@ -10,8 +10,9 @@ from .api import Network, load, network
 from .errors import DeriveError, NotSupported, SpecError, UserCodeError
 from .check import check_hand, check_numeric
 from .proof import prove_equal
+from .usercode import check_gradients
 
 __all__ = ["Network", "load", "network", "DeriveError", "SpecError", "NotSupported", "UserCodeError",
            "check_hand", "check_numeric",
-           "prove_equal"]
+           "prove_equal", "check_gradients"]
 __version__ = "0.1.0"
