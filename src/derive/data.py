@@ -1,0 +1,97 @@
+"""Data sets for `derive fit`: scikit-learn's shipped diabetes, breast_cancer and digits (no download).
+
+The notes' preparation, step by step: select feature columns, split with train_test_split(test_size,
+random_state), divide by a constant (digits / 16, as the notes divide Fashion-MNIST by 255), fit a
+StandardScaler on the training part and transform both parts. scikit-learn is an optional extra,
+imported only here and only when a data set is loaded.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import NotSupported
+
+__all__ = ["DATASETS", "Dataset", "Prepared", "MissingExtra", "require", "prepare"]
+
+
+class MissingExtra(NotSupported):
+    """An optional dependency is not installed; the message names the exact pip command."""
+
+
+def require(module: str, package: str, extra: str):
+    """Import an optional dependency, or raise MissingExtra with the install command."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise MissingExtra(f"{package} is needed for this: pip install '{package}' "
+                           f"(or the project's extra: pip install -e '.[{extra}]')") from None
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A data set scikit-learn ships: its loader, number of feature columns and task."""
+
+    name: str
+    loader: str
+    n_features: int
+    task: str            # regression | binary | multiclass
+    n_classes: int = 1   # outputs the network needs (one-hot width for multiclass)
+
+
+DATASETS: dict[str, Dataset] = {
+    d.name: d
+    for d in (
+        Dataset("diabetes", "load_diabetes", 10, "regression"),
+        Dataset("breast_cancer", "load_breast_cancer", 30, "binary"),
+        Dataset("digits", "load_digits", 64, "multiclass", 10),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Training and test matrices (samples in rows) and targets as columns (one-hot when multiclass)."""
+
+    X_train: np.ndarray
+    Y_train: np.ndarray
+    X_test: np.ndarray | None
+    Y_test: np.ndarray | None
+    task: str
+
+
+def prepare(data, dtype=np.float64) -> Prepared:
+    """Load and prepare a data set from validated DataSettings (see fitspec), the notes' way."""
+    info = DATASETS[data.dataset]
+    datasets = require("sklearn.datasets", "scikit-learn", "data")
+    bunch = getattr(datasets, info.loader)()
+    X = np.asarray(bunch.data, dtype=np.float64)
+    y = np.asarray(bunch.target)
+    if data.features is not None:
+        X = X[:, list(data.features)]
+    if data.test_size is None:
+        X_train, X_test, y_train, y_test = X, None, y, None
+    else:
+        split = require("sklearn.model_selection", "scikit-learn", "data").train_test_split
+        X_train, X_test, y_train, y_test = split(X, y, test_size=data.test_size, random_state=data.random_state)
+    if data.divide_by is not None:
+        X_train = X_train / data.divide_by
+        X_test = None if X_test is None else X_test / data.divide_by
+    if data.scale == "standard":
+        scaler = require("sklearn.preprocessing", "scikit-learn", "data").StandardScaler()
+        scaler.fit(X_train)
+        X_train = scaler.transform(X_train)
+        X_test = None if X_test is None else scaler.transform(X_test)
+    return Prepared(X_train.astype(dtype), _targets(y_train, info, dtype),
+                    None if X_test is None else X_test.astype(dtype),
+                    None if y_test is None else _targets(y_test, info, dtype), info.task)
+
+
+def _targets(y: np.ndarray, info: Dataset, dtype) -> np.ndarray:
+    """Targets as a column (regression, binary) or one-hot rows (multiclass), as the notes shape them."""
+    if info.task == "multiclass":
+        return np.eye(info.n_classes, dtype=dtype)[y.astype(int)]
+    return y.astype(dtype).reshape(-1, 1)
