@@ -85,8 +85,8 @@ def sigmoid() -> Identity:
     steps = [Step(sp.Derivative(s, x)),
              Step(mul(-1, U(sp.Pow(one_plus, -2, evaluate=False)), U(-e))),
              Step(div(e, sp.Pow(one_plus, 2, evaluate=False))),
-             Step(mul(U(s), U(add(1, -s)))),
-             Step(mul(out, U(add(1, -out))), note=r"\text{with } \mathit{out} = \frac{1}{1 + e^{-x}}")]
+             Step(mul(U(s), add(1, -s))),
+             Step(mul(out, add(1, -out)), note=r"\text{with } \mathit{out} = \frac{1}{1 + e^{-x}}")]
     return Identity("The sigmoid's derivative (file 000)", r"\frac{d\,\mathit{out}}{dx}", steps,
                     {out: 1 / (1 + sp.exp(-x))}, "file 000")
 
@@ -95,7 +95,7 @@ def tanh() -> Identity:
     x, out = sp.symbols("x out", real=True)
     p, m = add(sp.exp(x), sp.exp(-x)), add(sp.exp(x), -sp.exp(-x))
     t = div(m, p)
-    quotient = div(add(mul(U(p), U(p)), -mul(U(m), U(m))), sp.Pow(p, 2, evaluate=False))
+    quotient = div(add(mul(p, p), -mul(m, m)), sp.Pow(p, 2, evaluate=False))
     steps = [Step(sp.Derivative(t, x)),
              Step(quotient, note=r"\text{quotient rule}"),
              Step(add(1, -sp.Pow(U(t), 2, evaluate=False))),
@@ -114,13 +114,13 @@ def softmax_jacobian(i: int = 1, j: int = 1) -> Identity:
     """∂a_i/∂z_j for three classes by the quotient rule, as file 001 writes ∂a1/∂z1 and ∂a2/∂z1."""
     z, a, total, meaning = _softmax()
     ai, zj, ez = a[i - 1], z[j - 1], sp.exp(z[i - 1])
-    quotient = div(add(mul(U(total), sp.Derivative(ez, zj)), -mul(ez, sp.Derivative(total, zj))),
+    quotient = div(add(mul(total, sp.Derivative(ez, zj)), -mul(ez, sp.Derivative(total, zj))),
                    sp.Pow(total, 2, evaluate=False))
     if i == j:
-        tail = [Step(div(add(mul(ez, U(total)), -mul(ez, ez)), sp.Pow(total, 2, evaluate=False))),
+        tail = [Step(div(add(mul(ez, total), -mul(ez, ez)), sp.Pow(total, 2, evaluate=False))),
                 Step(add(div(ez, total), -sp.Pow(U(div(ez, total)), 2, evaluate=False))),
                 Step(add(ai, -sp.Pow(ai, 2, evaluate=False))),
-                Step(mul(ai, U(add(1, -ai))))]
+                Step(mul(ai, add(1, -ai)))]
     else:
         tail = [Step(div(add(0, -mul(ez, sp.exp(zj))), sp.Pow(total, 2, evaluate=False))),
                 Step(mul(-1, ai, a[j - 1]))]
@@ -138,15 +138,15 @@ def softmax_cross_entropy() -> Identity:
     sum_partials = " + ".join(partial("L", f"a{k}") + partial(f"a{k}", "z1") for k in (1, 2, 3))
     sum_fractions = " + ".join(rf"\left({latex(-yk / ak)}\right) " + partial(f"a{k}", "z1")
                                for k, (yk, ak) in zip((1, 2, 3), zip(y, a)))
-    jac = [mul(a[0], U(add(1, -a[0]))), mul(-1, a[1], a[0]), mul(-1, a[2], a[0])]
+    jac = [mul(a[0], add(1, -a[0])), mul(-1, a[1], a[0]), mul(-1, a[2], a[0])]
     steps = [
         Step(add(*[mul(U(d), j) for d, j in zip(dL, da)]), shown=sum_partials),
         Step(add(*[mul(U(d), j) for d, j in zip(dL, da)]), shown=sum_fractions,
              note=r"\tfrac{\partial L}{\partial a_k} = -\tfrac{y_k}{a_k}"),
         Step(add(*[mul(U(d), U(j)) for d, j in zip(dL, jac)]), note=r"\text{softmax Jacobian}"),
-        Step(add(mul(-y[0], U(add(1, -a[0]))), mul(y[1], a[0]), mul(y[2], a[0]))),
-        Step(add(-y[0], mul(U(add(*y)), a[0]))),
-        Step(mul(-1, U(add(y[0], -a[0]))), note=r"\text{using } y_1 + y_2 + y_3 = 1", given={y[2]: 1 - y[0] - y[1]}),
+        Step(add(mul(-y[0], add(1, -a[0])), mul(y[1], a[0]), mul(y[2], a[0]))),
+        Step(add(-y[0], mul(add(*y), a[0]))),
+        Step(mul(-1, add(y[0], -a[0])), note=r"\text{using } y_1 + y_2 + y_3 = 1", given={y[2]: 1 - y[0] - y[1]}),
     ]
     return Identity("Softmax with cross-entropy (file 001)", partial("L", "z1"), steps, meaning, "file 001")
 

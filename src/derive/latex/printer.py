@@ -60,7 +60,7 @@ class DerivePrinter(LatexPrinter):
                 base = rf"\left({base}\right)"
             return rf"{base}^{{{self._print(inner.exp)}}}"
         text = self._print(inner)
-        if inner.could_extract_minus_sign() and not isinstance(inner, sp.Add):
+        if isinstance(inner, sp.Add) or inner.could_extract_minus_sign():
             return rf"\left({text}\right)"
         return text
 
