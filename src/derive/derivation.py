@@ -189,6 +189,11 @@ class Derivation:
             proofs = {k: Proof(p.holds, p.method, why + p.detail) for k, p in proofs.items()}
         return proofs
 
+    def _repr_latex_(self) -> str:
+        """Jupyter: the chain and closed forms as LaTeX (the latex package is imported only here)."""
+        from .latex.steps import repr_latex
+        return repr_latex(self)
+
     def __repr__(self) -> str:
         return f"Derivation(d{self.total}/d{self.param.name})"
 

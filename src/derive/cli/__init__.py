@@ -17,12 +17,12 @@ import json
 import sys
 
 from ..errors import DeriveError
-from . import chain, check, check_code, gradients, train
+from . import chain, check, check_code, gradients, latex, notes, train
 
 __all__ = ["main"]
 
 # one module per command: each has add_parser(subparsers) and run(args) -> exit status
-COMMANDS = [gradients, chain, check, check_code, train]
+COMMANDS = [gradients, chain, check, check_code, train, latex, notes]
 
 
 def build_parser() -> argparse.ArgumentParser:
