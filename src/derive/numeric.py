@@ -135,7 +135,14 @@ class Program:
         self.forward_lines, self.backward_lines, self.gradient_lines = self.lines(NUMPY)
 
     def lines(self, dialect: Dialect) -> tuple[list[str], list[str], list[str]]:
-        """(forward, backward, gradient) assignment lines in one dialect."""
+        """(forward, backward, gradient) assignment lines in one dialect (printed once per dialect)."""
+        cache = self.__dict__.setdefault("_lines", {})
+        if dialect.name not in cache:
+            cache[dialect.name] = self._print_lines(dialect)
+        forward, backward, gradient = cache[dialect.name]
+        return list(forward), list(backward), list(gradient)
+
+    def _print_lines(self, dialect: Dialect) -> tuple[list[str], list[str], list[str]]:
         code = lambda e: dialect.printer().doprint(_evaluated(e))
         forward = []
         for layer in self.net.layers:

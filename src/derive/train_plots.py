@@ -52,6 +52,8 @@ def plot_sweep(result, path, title: str = "") -> None:
     top.plot(x[stopped], ran[stopped], ".", color="C0", label="stopped (loss below the limit)")
     top.plot(x[~stopped], ran[~stopped], "x", color="C3", label="did not stop")
     top.set_ylabel("epochs to stop")
+    if ran.min() > 0 and ran.max() / ran.min() > 50:
+        top.set_yscale("log")
     top.legend()
     top.grid(True, alpha=0.3)
     bottom.semilogy(x, np.maximum(result.loss.astype(float), np.finfo(float).tiny), ".", color="C2")

@@ -1,0 +1,115 @@
+"""The training loop compiled by numba (extra `fast`): the same generated Python-float loop, one
+machine-code loop over copies and epochs. float64, one sample per network."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import replace
+from functools import lru_cache
+
+import numpy as np
+
+from ..errors import NotSupported
+from ..numeric import SCALAR, SCALAR_RUNTIME
+from ..train import TrainResult, needed_lines
+
+__all__ = ["train_copies_numba", "train_network_numba", "loop_source_numba", "compiled_numba"]
+
+# numba cannot type the walrus in the Python-float sigmoid; LLVM merges the two equal exp calls instead.
+NUMBA = replace(SCALAR, name="numba", activation=dict(
+    SCALAR.activation, sigmoid="(1.0/(1.0 + _exp(-{x})) if {x} >= 0.0 else _exp({x})/(1.0 + _exp({x})))"))
+
+
+def _njit():
+    try:
+        import numba
+    except ImportError:
+        raise NotSupported("the numba backend needs numba: pip install 'derive[fast]' (or pip install numba)") from None
+    return numba.njit
+
+
+def loop_source_numba(program, trained: list[str], record: bool) -> str:
+    """def _train_many(_P, _F, _lr, _epochs, _stop_below, _loss, _stopped, _losses): copies on _P's rows."""
+    net = program.net
+    forward, backward, gradient = program.lines(NUMBA)
+    by_canonical = {p.canonical: p for p in net.params}
+    params = [by_canonical[c] for c in trained]
+    fixed = [leaf for leaf in program.leaves if leaf not in {p.name for p in params}]
+    total = net.total.name
+    body = needed_lines(forward + backward + gradient, {total, *(f"_g_{p.canonical}" for p in params)})
+    lines = [f"{leaf} = _F[{i}]" for i, leaf in enumerate(fixed)]
+    lines += ["for _k in range(_P.shape[0]):"]
+    inner = [f"{p.name} = _P[_k, {i}]" for i, p in enumerate(params)]
+    inner += ["_lr_k = _lr[_k]", f"{total} = _nan", "_s = -1", "for _epoch in range(_epochs):"]
+    step = body + [f"{p.name} = {p.name} - _lr_k*_g_{p.canonical}" for p in params]
+    if record:
+        step.append(f"_losses[_epoch] = {total}")
+    step += [f"if {total} < _stop_below:", "    _s = _epoch", "    break"]
+    inner += ["    " + s for s in step]
+    inner += [f"_P[_k, {i}] = {p.name}" for i, p in enumerate(params)]
+    inner += [f"_loss[_k] = {total}", "_stopped[_k] = _s"]
+    lines += ["    " + s for s in inner]
+    return ("def _train_many(_P, _F, _lr, _epochs, _stop_below, _loss, _stopped, _losses):\n"
+            + "\n".join("    " + s for s in lines) + "\n")
+
+
+@lru_cache(maxsize=32)
+def _compiled(source: str):
+    namespace = dict(SCALAR_RUNTIME, _nan=math.nan)
+    exec(compile(source, "<derive numba loop>", "exec"), namespace)  # our own generated code only
+    return _njit()(namespace["_train_many"])
+
+
+def compiled_numba(program, trained: list[str], record: bool = False):
+    """The numba-compiled loop (compiled on its first call; cached per program and variant)."""
+    return _compiled(loop_source_numba(program, trained, record))
+
+
+def _arrays(net, init, copies):
+    names = {p.canonical: p.name for p in net.graph.params}
+    leaves = net.graph.leaf_values()
+    trained = [names[c] for c in net.trained]
+    fixed = np.array([leaves[k] for k in net.program.leaves if k not in trained], dtype=np.float64)
+    P = np.empty((copies, len(trained)), dtype=np.float64)
+    for i, c in enumerate(net.trained):
+        P[:, i] = np.broadcast_to(np.asarray(init.get(c, leaves[names[c]]), dtype=np.float64), (copies,))
+    return P, fixed
+
+
+def train_copies_numba(net, init, lrs, *, epochs: int, stop_below: float | None):
+    """Like sweep.train_copies, one compiled loop over copies (each stops on its own)."""
+    from ..sweep import SweepResult, _result
+    started = time.perf_counter()
+    lrs = np.asarray(lrs, dtype=np.float64).reshape(-1)
+    P, F = _arrays(net, init, lrs.size)
+    loss = np.empty(lrs.size)
+    stopped = np.empty(lrs.size, dtype=np.int64)
+    loop = compiled_numba(net.program, net.trained)
+    threshold = -math.inf if stop_below is None else float(stop_below)
+    loop(P, F, lrs, epochs, threshold, loss, stopped, np.empty(0))
+    final = {name: P[:, i] for i, name in enumerate(_trained_names(net))}
+    return _result(net, final, lrs, loss, stopped, epochs, np.float64, None, False, time.perf_counter() - started)
+
+
+def train_network_numba(net, *, epochs: int, lr: float, stop_below: float | None) -> TrainResult:
+    """One network, compiled: the same result as train.train_network on Python floats."""
+    from ..train import _outputs
+    started = time.perf_counter()
+    P, F = _arrays(net, {}, 1)
+    loss, stopped, losses = np.empty(1), np.empty(1, dtype=np.int64), np.empty(epochs)
+    loop = compiled_numba(net.program, net.trained, record=True)
+    loop(P, F, np.array([float(lr)]), epochs, -math.inf if stop_below is None else float(stop_below), loss, stopped, losses)
+    s = int(stopped[0])
+    run = epochs if s < 0 else s + 1
+    state = dict(net.graph.leaf_values())
+    state.update({name: float(P[0, i]) for i, name in enumerate(_trained_names(net))})
+    names = {p.canonical: p.name for p in net.graph.params}
+    return TrainResult(params={c: float(state[names[c]]) for c in net.params}, loss=float(loss[0]),
+                       stopped_at_epoch=None if s < 0 else s, losses=losses[:run].tolist(), epochs_run=run,
+                       outputs=[float(o) for o in _outputs(net.program, state)], seconds=time.perf_counter() - started)
+
+
+def _trained_names(net):
+    names = {p.canonical: p.name for p in net.graph.params}
+    return [names[c] for c in net.trained]

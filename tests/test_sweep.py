@@ -1,0 +1,146 @@
+"""Sweeps: N copies in lock-step equal N single runs; batches against an independent float loop."""
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import derive
+import reference
+from derive.cli import main
+from derive.sweep import parse_lrs, sweep, train_copies
+
+
+def load(examples, name):
+    return derive.load(examples / f"{name}.toml")
+
+
+def test_notes_learning_rate_comparison_is_one_sweep(examples):
+    r = sweep(load(examples, "seven_1_1"), lrs=[0.05, 0.01, 0.005], epochs=2000, stop_below=1e-7)
+    assert r.stopped_at_epoch.tolist() == [31, 172, 349]
+    assert r.epochs_run.tolist() == [32, 173, 350]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("example", ["seven_2_2", "mazur_2_2_2", "seven_2_2_2"])
+def test_sweep_of_n_copies_equals_n_single_runs(examples, example, dtype):
+    net = load(examples, example)
+    lrs = [0.3, 0.05, 0.01, 0.002] if example == "mazur_2_2_2" else [0.02, 0.01, 0.005, 0.001]
+    stop = 1e-3 if example == "mazur_2_2_2" else 1e-7
+    r = sweep(net, lrs=lrs, epochs=700, stop_below=stop, dtype=dtype)
+    for k, lr in enumerate(lrs):
+        single = net.train(epochs=700, lr=lr, stop_below=stop, dtype=dtype)
+        assert r.stopped_at_epoch[k] == (-1 if single.stopped_at_epoch is None else single.stopped_at_epoch)
+        assert r.loss[k] == single.loss
+        for name, value in single.params.items():
+            assert r.params[name][k] == value, (k, name)
+        assert r.outputs[k].tolist() == pytest.approx(single.outputs, rel=1e-6 if dtype == "float32" else 1e-15)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 6))
+def test_random_starts_equal_single_runs(seed, copies):
+    net = derive.load("worked_examples/seven_2_1.toml")
+    r = sweep(net, copies=copies, seed=seed, scale=2.0, epochs=120, stop_below=1e-7)
+    for k in range(copies):
+        start = {p: float(r_init) for p, r_init in zip(net.trained, _init(seed, copies, net, 2.0, k))}
+        spec = net.spec
+        single = derive.network(spec.layers, spec.activations, inputs=spec.inputs, targets=spec.targets,
+                                weights=[start[f"w{i + 1}"] for i in range(len(spec.weights))],
+                                biases=[start[f"b{i + 1}"] for i in range(len(spec.biases))], loss=spec.loss,
+                                notation=spec.notation).train(epochs=120, lr=spec.learning_rate, stop_below=1e-7)
+        assert r.stopped_at_epoch[k] == (-1 if single.stopped_at_epoch is None else single.stopped_at_epoch)
+        assert {p: r.params[p][k] for p in net.params} == single.params
+
+
+def _init(seed, copies, net, scale, k):
+    rng = np.random.default_rng(seed)
+    draws = {p: rng.uniform(-scale, scale, copies) for p in net.trained}
+    return [draws[p][k] for p in net.trained]
+
+
+def test_numba_backend_equals_numpy(examples):
+    pytest.importorskip("numba")
+    net = load(examples, "mazur_2_2_2")
+    a = sweep(net, copies=5, seed=3, epochs=300, stop_below=0.05)
+    b = sweep(net, copies=5, seed=3, epochs=300, stop_below=0.05, backend="numba")
+    assert a.stopped_at_epoch.tolist() == b.stopped_at_epoch.tolist()
+    for p in net.params:
+        np.testing.assert_allclose(a.params[p], b.params[p], rtol=1e-12)
+
+
+# --- batches: an independent plain-float loop over samples (tests/reference.py) ----------------
+
+LAYERS, ACTS, LOSS, BIAS = [2, 2, 2], ["sigmoid", "sigmoid"], "half_sse", "per_neuron"
+X = [[0.05, 0.10], [0.3, -0.2], [0.9, 0.4], [-0.5, 0.7], [0.1, 0.1]]
+T = [[0.01, 0.99], [0.2, 0.6], [0.9, 0.1], [0.4, 0.4], [0.7, 0.3]]
+
+
+def reference_batches(weights, biases, lr, epochs, batch, mean):
+    """Plain floats: per epoch, batches in order; the batch's gradients summed (or averaged), then one step."""
+    w, b, epoch_losses = list(weights), list(biases), []
+    for _ in range(epochs):
+        total = 0.0
+        for start in range(0, len(X), batch):
+            gw, gb = [0.0] * len(w), [0.0] * len(b)
+            rows = range(start, min(start + batch, len(X)))
+            for i in rows:
+                E, _, dw, db = reference.gradients(LAYERS, ACTS, LOSS, w, b, BIAS, X[i], T[i])
+                total += E
+                gw = [g + d for g, d in zip(gw, dw)]
+                gb = [g + d for g, d in zip(gb, db)]
+            scale = 1 / len(rows) if mean else 1.0
+            w = [v - lr * g * scale for v, g in zip(w, gw)]
+            b = [v - lr * g * scale for v, g in zip(b, gb)]
+        epoch_losses.append(total / len(X) if mean else total)
+    return w, b, epoch_losses[-1]
+
+
+@pytest.mark.parametrize("batch", [1, 2, 5])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_batches_against_plain_float_loop(batch, reduction):
+    weights = [0.15, 0.20, 0.25, 0.30, 0.40, 0.45, 0.50, 0.55]
+    biases = [0.35, 0.35, 0.60, 0.60]
+    net = derive.network(LAYERS, ACTS, inputs=X[0], targets=T[0], weights=weights, biases=biases, loss=LOSS)
+    lrs = [0.5, 0.1]
+    r = train_copies(net, {}, lrs, epochs=30, data=(np.array(X), np.array(T)), batch_size=batch, reduction=reduction)
+    for k, lr in enumerate(lrs):
+        w, b, last = reference_batches(weights, biases, lr, 30, batch, reduction == "mean")
+        assert r.loss[k] == pytest.approx(last, rel=1e-12)
+        assert [r.params[f"w{i + 1}"][k] for i in range(8)] == pytest.approx(w, rel=1e-12)
+        assert [r.params[f"b{i + 1}"][k] for i in range(4)] == pytest.approx(b, rel=1e-12)
+    assert r.outputs.shape == (2, 2, len(X))
+
+
+def test_bad_sweep_input():
+    with pytest.raises(derive.SpecError):
+        parse_lrs("0.1:x:3")
+    with pytest.raises(derive.SpecError):
+        parse_lrs("nan")
+    assert parse_lrs("0.001:0.1:50").size == 50
+
+
+# --- the command line -------------------------------------------------------------------------
+
+def test_cli_sweep_json_and_table(examples, capsys):
+    assert main(["sweep", str(examples / "seven_1_1.toml"), "--lr", "0.05,0.01,0.005", "--epochs", "2000", "--json"]) == 0
+    copies = json.loads(capsys.readouterr().out)["copies"]
+    assert [c["stopped_at_epoch"] for c in copies] == [31, 172, 349]
+    assert main(["sweep", str(examples / "seven_1_1.toml"), "--lr", "0.001:0.1:5", "--epochs", "50"]) == 0
+    text = capsys.readouterr().out
+    assert "5 copies in lock-step" in text and "0.0505 " in text
+
+
+def test_cli_sweep_plot(examples, capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "sweep.png"
+    assert main(["sweep", str(examples / "mazur_2_2_2.toml"), "--copies", "8", "--epochs", "200", "--plot", str(png)]) == 0
+    assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("argv", [["--lr", "a:b:c"], [], ["--lr", "0.1", "--copies", "3"], ["--copies", "0"],
+                                  ["--lr", "0.1", "--epochs", "0"]])
+def test_cli_sweep_bad_input_exits_2(examples, capsys, argv):
+    assert main(["sweep", str(examples / "seven_1_1.toml"), *argv]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
