@@ -17,12 +17,12 @@ import json
 import sys
 
 from ..errors import DeriveError
-from . import chain, check, check_code, gradients, latex, notes, train
+from . import chain, check, check_code, gradients, latex, notes, sweep, train
 
 __all__ = ["main"]
 
 # one module per command: each has add_parser(subparsers) and run(args) -> exit status
-COMMANDS = [gradients, chain, check, check_code, train, latex, notes]
+COMMANDS = [gradients, chain, check, check_code, train, sweep, latex, notes]
 
 
 def build_parser() -> argparse.ArgumentParser:
