@@ -21,7 +21,19 @@ def steps(example: Path, out: Path) -> list[tuple[list[str], Path | None]]:
     return [
         (["gradients", str(example)], stem.with_suffix(".gradients.txt")),
         (["gradients", str(example), "--json"], stem.with_suffix(".gradients.json")),
-    ]
+    ] + _notes(example, out)
+
+
+def _notes(example: Path, out: Path) -> list[tuple[list[str], Path | None]]:
+    """The example as lecture notes: out/<example>.tex (and .pdf where pdflatex exists) and .md."""
+    import shutil
+    import tomllib
+    if "data" in tomllib.loads(example.read_text(encoding="utf-8")):   # a fit spec, not a network
+        return []
+    tex, md = out / f"{example.stem}.tex", out / f"{example.stem}.md"
+    pdf = ["--pdf"] if shutil.which("pdflatex") else []
+    return [(["notes", str(example), "-o", str(tex), "--force", *pdf], None),
+            (["notes", str(example), "-o", str(md), "--force"], None)]
 
 
 def run(args: list[str], keep: Path | None) -> bool:
