@@ -21,7 +21,8 @@ def steps(example: Path, out: Path) -> list[tuple[list[str], Path | None]]:
     return [
         (["gradients", str(example)], stem.with_suffix(".gradients.txt")),
         (["gradients", str(example), "--json"], stem.with_suffix(".gradients.json")),
-    ] + _notes(example, out)
+    ] + ([(["check", str(example)], stem.with_suffix(".check.txt"))] if _has_hand(example) else []) \
+      + _notes(example, out)
 
 
 def _notes(example: Path, out: Path) -> list[tuple[list[str], Path | None]]:
@@ -34,6 +35,12 @@ def _notes(example: Path, out: Path) -> list[tuple[list[str], Path | None]]:
     pdf = ["--pdf"] if shutil.which("pdflatex") else []
     return [(["notes", str(example), "-o", str(tex), "--force", *pdf], None),
             (["notes", str(example), "-o", str(md), "--force"], None)]
+
+
+def _has_hand(example: Path) -> bool:
+    """Whether the example carries the notes' printed values (a [hand] table) to check."""
+    import tomllib
+    return bool(tomllib.loads(example.read_text(encoding="utf-8")).get("hand"))
 
 
 def run(args: list[str], keep: Path | None) -> bool:

@@ -165,9 +165,9 @@ class Evaluator:
         if a not in self.reaches(b):
             return []
         down = [self._skip_ones([Quantity("partial", a, c), Quantity("edge", c, b)])
-                for c in self.graph.children[b] if c == a or a in self.reaches(c)]
+                for c in self.children[b] if c == a or a in self.reaches(c)]
         up = [self._skip_ones([Quantity("edge", a, p), Quantity("partial", p, b)])
-              for p in self.graph.nodes[a].local if p == b or p in self.reaches(b)]
+              for p in self.local[a] if p == b or p in self.reaches(b)]
         if how is not None:
             return down if how == "down" else up
         return up if self._printed_count(up) > self._printed_count(down) else down
@@ -188,7 +188,7 @@ class Evaluator:
         as_partial = Quantity("partial", q.a, q.b)
         if as_partial in self.printed and self._only_direct(q.a, q.b):
             return self.get(as_partial)
-        closed = self.graph.nodes[q.a].local[q.b]
+        closed = self.local[q.a][q.b]
         return _number(closed.xreplace({s: self.get(Quantity("value", s.name)) for s in closed.free_symbols}))
 
     def _skip_ones(self, factors: list[Quantity]) -> list[Quantity]:
@@ -196,16 +196,38 @@ class Evaluator:
         def one(f):
             if f.kind == "partial":
                 return f.a == f.b
-            return f.kind == "edge" and self.graph.nodes[f.a].local[f.b] == 1
+            return f.kind == "edge" and self.local[f.a][f.b] == 1
         kept = [f for f in factors if not one(f)]
         return kept or factors[-1:]
 
     def _only_direct(self, a: str, b: str) -> bool:
         """b influences a only through the edge b → a (so the local and the total derivative agree)."""
-        return not any(p != b and p in self.reaches(b) for p in self.graph.nodes[a].local)
+        return not any(p != b and p in self.reaches(b) for p in self.local[a])
 
     def _printed_count(self, terms: list[list[Quantity]]) -> int:
         return sum(Quantity("partial", f.a, f.b) in self.printed for factors in terms for f in factors)
+
+    @cached_property
+    def local(self) -> dict[str, dict[str, sp.Expr]]:
+        """Every node's local derivatives: the graph's closed forms, completed by sympy.diff of the
+        definition for the symbols the graph leaves out (the targets in a per-output error)."""
+        out = {}
+        for name, node in self.graph.nodes.items():
+            edges = dict(node.local)
+            for s in sorted(node.definition.free_symbols if node.definition is not None else (), key=str):
+                if s.name not in edges:
+                    edges[s.name] = sp.diff(node.definition, s)
+            out[name] = edges
+        return out
+
+    @cached_property
+    def children(self) -> dict[str, list[str]]:
+        """For every node, the nodes computed directly from it (the reverse of `local`)."""
+        out: dict[str, list[str]] = {name: [] for name in self.graph.nodes}
+        for name, edges in self.local.items():
+            for parent in edges:
+                out[parent].append(name)
+        return out
 
     def reaches(self, name: str) -> set[str]:
         """Every node computed (directly or not) from `name`."""
@@ -216,7 +238,7 @@ class Evaluator:
         out: dict[str, set[str]] = {}
         for name in reversed(list(self.graph.nodes)):
             seen: set[str] = set()
-            for child in self.graph.children[name]:
+            for child in self.children[name]:
                 seen.add(child)
                 seen |= out[child]
             out[name] = seen
