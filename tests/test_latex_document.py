@@ -1,0 +1,185 @@
+"""Whole documents and the two commands: what they contain, how they write files, and that pdflatex
+compiles every worked example's document (marked `latex`; skipped where pdflatex is missing)."""
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import derive
+from derive.cli import main
+from derive.latex import markdown, tex, write
+from derive.latex.document import OutputExists
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _is_network_spec(path: Path) -> bool:
+    """Network specs (not the fit specs of file 001, which describe a data set and a training run)."""
+    import tomllib
+    return "data" not in tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+EXAMPLES = [p for p in sorted((ROOT / "worked_examples").glob("*.toml")) if _is_network_spec(p)]
+INSTALL = "apt-get install texlive-latex-base texlive-latex-recommended texlive-pictures"
+needs_pdflatex = pytest.mark.skipif(shutil.which("pdflatex") is None,
+                                    reason=f"pdflatex not installed: {INSTALL}")
+
+
+def example(name):
+    return ROOT / "worked_examples" / f"{name}.toml"
+
+
+@pytest.fixture(scope="module")
+def mazur_f_tex():
+    return tex(derive.load(example("mazur_2_2_2_F")))
+
+
+def test_document_has_every_part(mazur_f_tex):
+    for part in (r"\begin{tikzpicture}", "Forward pass", "Error", "Every derivative by the chain rule",
+                 "After one update", "The sigmoid's derivative", r"\end{document}"):
+        assert part in mazur_f_tex, part
+
+
+@pytest.mark.parametrize("n", range(1, 9))
+def test_document_has_all_eight_derivations_of_file_000(mazur_f_tex, n):
+    assert rf"\frac{{\partial F_{{t}}}}{{\partial w_{{{n}}}}} &= \frac{{\partial F_{{o" in mazur_f_tex
+
+
+@pytest.mark.parametrize("edge", [r"$w_{1} = 0.15$", r"$w_{5} = 0.4$", r"$w_{8} = 0.55$", r"$b_{2} = 0.6$"])
+def test_figure_puts_the_weights_on_the_edges(mazur_f_tex, edge):
+    figure = mazur_f_tex.split(r"\begin{tikzpicture}")[1].split(r"\end{tikzpicture}")[0]
+    assert edge in figure
+
+
+def test_forward_pass_with_numbers(mazur_f_tex):
+    assert (r"\mathit{net}_{h1} &= w_{1} \cdot i_{1} + w_{2} \cdot i_{2} + b_{1} \cdot 1 \\" "\n"
+            r" &= 0.15 \times 0.05 + 0.2 \times 0.1 + 0.35 \times 1 = 0.378") in mazur_f_tex
+    assert r"F_{t} &= F_{o1} + F_{o2}" in mazur_f_tex
+
+
+def test_linear_documents_carry_the_seven_formula_sheet():
+    text = tex(derive.load(example("seven_2_1")))
+    assert "The seven formulas (file 004)" in text
+    assert r"\text{proved by SymPy}" in text and "NOT PROVED" not in text
+
+
+def test_markdown_uses_dollar_blocks():
+    text = markdown(derive.load(example("wikidocs_2_2_2")))
+    assert text.count("$$") % 2 == 0 and text.count("$$") > 20
+    assert r"\begin{align*}" not in text and r"\begin{aligned}" in text
+    assert "| w5 | h1 | o1 | 0.45 |" in text        # the figure's weights as a table
+
+
+# --- writing files -------------------------------------------------------------------------------
+
+def test_write_never_overwrites_without_force(tmp_path):
+    out = tmp_path / "a.tex"
+    out.write_text("mine")
+    with pytest.raises(OutputExists):
+        write(out, "theirs")
+    assert out.read_text() == "mine"
+    write(out, "theirs", force=True)
+    assert out.read_text() == "theirs"
+
+
+def test_write_is_atomic(tmp_path, monkeypatch):
+    out = tmp_path / "a.tex"
+    out.write_text("mine")
+
+    def broken(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken)
+    with pytest.raises(OSError):
+        write(out, "theirs", force=True)
+    assert out.read_text() == "mine"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.tex"]     # no temporary file left behind
+
+
+def test_notes_command_writes_tex_and_md(tmp_path, capsys):
+    assert main(["notes", str(example("seven_1_1")), "-o", str(tmp_path / "s.tex")]) == 0
+    assert main(["notes", str(example("seven_1_1")), "-o", str(tmp_path / "s.md")]) == 0
+    assert (tmp_path / "s.tex").read_text().startswith(r"\documentclass")
+    assert (tmp_path / "s.md").read_text().startswith("# 1-1 linear neuron")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-o", "{tmp}/x.txt"], "-o: expected a file name ending in .tex or .md"),
+    (["-o", "{tmp}/exists.tex"], "exists; pass --force to overwrite it"),
+    (["-o", "{tmp}/x.md", "--pdf"], "--pdf: needs -o FILE.tex"),
+    (["-o", "{tmp}/x.tex", "--digits", "40"], "--digits: expected a whole number from 1 to 15"),
+    (["-o", "{tmp}/nodir/x.tex"], "-o: expected a file in an existing directory"),
+])
+def test_notes_bad_options_exit_2_with_one_line(tmp_path, capsys, args, message):
+    (tmp_path / "exists.tex").write_text("mine")
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    assert main(["notes", str(example("seven_1_1")), *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert (tmp_path / "exists.tex").read_text() == "mine"
+
+
+def test_pdf_without_pdflatex_says_how_to_install(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))          # no pdflatex on this PATH
+    assert main(["notes", str(example("seven_1_1")), "-o", str(tmp_path / "s.tex"), "--pdf"]) == 2
+    err = capsys.readouterr().err
+    assert INSTALL in err and err.count("\n") == 1
+    assert not (tmp_path / "s.tex").exists()
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["wikidocs_2_2_2", "w5", "--steps", "numbers"], r"= 0.209 \times 0.238 \times 0.520 = 0.0259"),
+    (["wikidocs_2_2_2", "w5", "--steps", "update"], r"= 0.45 - 0.5 \times 0.0259 = 0.437"),
+    (["mazur_2_2_2", "w5", "--steps", "chain", "--error-letter", "F"], r"\frac{\partial F_{t}}{\partial w_{5}}"),
+    (["mazur_2_2_2", "w5", "--steps", "chain"], r"\frac{\partial E_{\mathit{total}}}{\partial w_{5}}"),
+    (["seven_1_1", "--sheet"], r"w' &= w - \mathit{lr} \cdot w_{E} = 3 - 0.01 \times \left(-6\right) = 3.06"),
+    (["seven_1_1", "w1", "--markdown"], r"\begin{aligned}"),
+])
+def test_latex_command(capsys, args, expected):
+    assert main(["latex", str(example(args[0])), *args[1:]]) == 0
+    assert expected in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["mazur_2_2_2", "w9"], "PARAM: expected a parameter of this network"),
+    (["mazur_2_2_2", "--steps", "chain,proof"], "--steps: expected a comma-separated list"),
+    (["mazur_2_2_2", "--sheet"], "7-formula sheets are for linear networks"),
+])
+def test_latex_command_bad_input(capsys, args, message):
+    assert main(["latex", str(example(args[0])), *args[1:]]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+# --- pdflatex ------------------------------------------------------------------------------------
+
+OVERFULL = re.compile(r"Overfull \\hbox \((\d+(?:\.\d+)?)pt too wide\)")
+
+
+@pytest.mark.latex
+@needs_pdflatex
+@pytest.mark.parametrize("spec", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_every_worked_example_compiles(tmp_path, spec):
+    """pdflatex compiles the document with no error and nothing wider than the page."""
+    out = tmp_path / f"{spec.stem}.tex"
+    assert main(["notes", str(spec), "-o", str(out)]) == 0
+    done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", out.name],
+                          cwd=tmp_path, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=240)
+    log = (tmp_path / f"{spec.stem}.log").read_text(errors="replace")
+    assert done.returncode == 0, next((l for l in log.splitlines() if l.startswith("!")), done.stdout[-2000:])
+    too_wide = [float(w) for w in OVERFULL.findall(log)]
+    assert not [w for w in too_wide if w > 1.0], f"lines wider than the page by {too_wide} pt"
+
+
+@pytest.mark.latex
+@needs_pdflatex
+def test_notes_pdf_option(tmp_path, capsys):
+    out = tmp_path / "m.tex"
+    assert main(["notes", str(example("wikidocs_2_2_2")), "-o", str(out), "--pdf"]) == 0
+    assert (tmp_path / "m.pdf").read_bytes().startswith(b"%PDF")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.pdf", "m.tex"]   # no scratch files left
+    assert main(["notes", str(example("wikidocs_2_2_2")), "-o", str(out), "--pdf"]) == 2
