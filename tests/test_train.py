@@ -2,6 +2,7 @@
 an independent float implementation (tests/reference.py) and hand-written float32 arithmetic."""
 
 import json
+import sys
 import warnings
 
 import numpy as np
@@ -253,3 +254,22 @@ def test_cli_bad_input_exits_2_with_one_line(examples, capsys, argv, key):
     assert main(["train", str(examples / "seven_1_1.toml"), *argv]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and key in err
+
+
+# --- the compiled backend ---------------------------------------------------------------------
+
+def test_numba_backend_gives_the_same_run(examples):
+    pytest.importorskip("numba")
+    for name, kw in (("mazur_2_2_2", {}), ("seven_1_1", {"stop_below": 1e-7})):
+        python = load(examples, name).train(**kw)
+        compiled = load(examples, name).train(backend="numba", **kw)
+        assert compiled.stopped_at_epoch == python.stopped_at_epoch and compiled.epochs_run == python.epochs_run
+        assert compiled.params == pytest.approx(python.params, rel=1e-12)
+        assert compiled.losses == pytest.approx(python.losses, rel=1e-12)
+
+
+def test_missing_numba_is_one_line_naming_the_install(examples, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "numba", None)
+    assert main(["train", str(examples / "seven_3_2.toml"), "--backend", "numba"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "pip install" in err and "numba" in err

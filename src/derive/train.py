@@ -131,10 +131,20 @@ def compiled_loop(program: Program, trained: list[str], spec: LoopSpec, mean: bo
 
 
 def train_network(net, *, epochs: int, lr: float, stop_below: float | None = None, dtype: str = "float64",
-                  print_every: int | None = None, progress: bool | None = None, out=None) -> TrainResult:
-    """Train one network on its spec's sample; `print_every` prints the notes' transcript to `out`."""
+                  print_every: int | None = None, progress: bool | None = None, out=None,
+                  backend: str = "python") -> TrainResult:
+    """Train one network on its spec's sample; `print_every` prints the notes' transcript to `out`.
+    backend "python" (generated Python/NumPy loop) or "numba" (the same loop compiled; extra `fast`)."""
     if dtype not in DTYPES:
         raise SpecError("dtype", f"one of {', '.join(DTYPES)}", got=dtype)
+    if backend == "numba":
+        if dtype != "float64" or print_every is not None:
+            raise SpecError("backend", "python for float32 or a transcript (numba runs float64, silently)",
+                            got=backend)
+        from .backends.numba_backend import train_network_numba
+        return train_network_numba(net, epochs=epochs, lr=lr, stop_below=stop_below)
+    if backend != "python":
+        raise SpecError("backend", "python or numba", got=backend)
     program, trained = net.program, net.trained
     spec = LoopSpec(dialect="scalar" if dtype == "float64" else "numpy", stop=stop_below is not None,
                     report=print_every is not None)

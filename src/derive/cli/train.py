@@ -21,6 +21,8 @@ def add_parser(sub) -> None:
     p.add_argument("--loss", help="train under another loss: half_sse, mse, bce, cross_entropy")
     p.add_argument("--print-every", type=int, metavar="K", help="print the notes' transcript every K epochs")
     p.add_argument("--plot", metavar="PNG", help="draw the loss curve into this PNG (needs matplotlib)")
+    p.add_argument("--backend", choices=["python", "numba"], default="python",
+                   help="python (default: generated Python/NumPy loop) or numba (compiled; pip install 'derive[fast]')")
     p.set_defaults(run=run)
 
 
@@ -40,7 +42,7 @@ def run(args) -> int:
     net = load(args.spec)
     result = net.train(epochs=args.epochs, lr=args.lr, stop_below=args.stop_below, dtype=args.dtype,
                        loss=args.loss, print_every=args.print_every, progress=None,
-                       out=sys.stderr if args.json else sys.stdout)
+                       out=sys.stderr if args.json else sys.stdout, backend=args.backend)
     if args.plot:
         from ..train_plots import plot_losses
         plot_losses(result, args.plot, title=net.spec.title or str(args.spec))
