@@ -79,7 +79,7 @@ class Network:
 
     def train(self, epochs: int | None = None, lr: float | None = None, stop_below: float | None = None,
               dtype: str | None = None, loss: str | None = None, print_every: int | None = None,
-              progress: bool | None = False, out=None):
+              progress: bool | None = False, out=None, backend: str = "python"):
         """The notes' gradient-descent loop (derive.train); unset arguments come from the spec's [train]
         table and learning_rate. `loss` trains the same network under another loss."""
         from .train import train_network, with_loss
@@ -89,7 +89,7 @@ class Network:
                              lr=self.spec.learning_rate if lr is None else lr,
                              stop_below=t.stop_below if stop_below is None else stop_below,
                              dtype=dtype or t.dtype, print_every=print_every or t.print_every,
-                             progress=progress, out=out)
+                             progress=progress, out=out, backend=backend)
 
     def __repr__(self) -> str:
         title = f" {self.spec.title!r}" if self.spec.title else ""
