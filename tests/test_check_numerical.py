@@ -154,3 +154,37 @@ def test_cli_numeric_text_without_hand_table(examples, capsys):
     assert main(["check", str(examples / "mazur_2_2_2.toml"), "--numeric"]) == 0
     out = capsys.readouterr().out
     assert "no [hand] table" in out and "complex step" in out and "all agree" in out
+
+
+# --- property: on any small network the derivation agrees with the complex step, and a planted
+# --- error in one gradient is found and named -----------------------------------------------------
+from hypothesis import HealthCheck, given, settings, strategies as st   # noqa: E402
+
+
+@st.composite
+def small_networks(draw):
+    layers = draw(st.lists(st.integers(1, 3), min_size=2, max_size=4))
+    acts = [draw(st.sampled_from(["sigmoid", "tanh", "identity"])) for _ in layers[1:]]
+    loss = draw(st.sampled_from(["half_sse", "mse", "cross_entropy"]))
+    if loss == "cross_entropy":
+        acts[-1] = "softmax"
+    n_w = sum(a * b for a, b in zip(layers, layers[1:]))
+    n_b = sum(layers[1:])
+    num = st.floats(-2, 2, allow_nan=False)
+    return derive.network(layers, acts, inputs=draw(st.lists(num, min_size=layers[0], max_size=layers[0])),
+                          targets=draw(st.lists(st.floats(0, 1), min_size=layers[-1], max_size=layers[-1])),
+                          weights=draw(st.lists(num, min_size=n_w, max_size=n_w)),
+                          biases=draw(st.lists(num, min_size=n_b, max_size=n_b)), loss=loss)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(net=small_networks(), pick=st.integers(0, 10**6))
+def test_derivation_passes_and_a_planted_error_is_named(net, pick):
+    report = check_numeric(net)
+    assert report.ok, report.failures
+    grads = {r.param: r.derived for r in report.rows}
+    big = [p for p, g in grads.items() if abs(g) > 1e-6]
+    if big:
+        victim = big[pick % len(big)]
+        grads[victim] *= 1.0001
+        assert check_numeric(net, grads).failures == [victim]

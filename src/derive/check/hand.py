@@ -106,11 +106,13 @@ def check_hand(net, hand: dict[str, str] | None = None) -> HandReport:
     exact = Evaluator(graph, net.spec.learning_rate)
     redo = Evaluator(graph, net.spec.learning_rate, printed)
     names = {q: key for key, q in quantities.items()}
-    checks = [_check(key, q, exact.get(q), redo, names, table) for key, q in quantities.items()]
+    lr = net.spec.learning_rate
+    checks = [_check(key, q, exact.get(q), redo, names, table, lr) for key, q in quantities.items()]
     return HandReport(checks, source)
 
 
-def _check(key: str, q: Quantity, exact: sp.Expr, redo: Evaluator, names: dict, table: dict) -> HandCheck:
+def _check(key: str, q: Quantity, exact: sp.Expr, redo: Evaluator, names: dict, table: dict,
+           lr: float) -> HandCheck:
     text = table[key]
     digits = decimals(text)
     shown = _show(exact, digits)
@@ -127,14 +129,14 @@ def _check(key: str, q: Quantity, exact: sp.Expr, redo: Evaluator, names: dict, 
         return HandCheck(verdict="truncated", explanation=f"exact {shown} rounds to {rounded}; cut after "
                          f"{_places(digits)} it is {text} (the digits are truncated){also}", **common)
     if carried is not None:
-        formula = _formula(carried, names, table, digits)
+        formula = _formula(carried, names, table, digits, redo.graph, lr)
         verb = {"rounded": "rounds to", "truncated": "cut short is"}[fit(carried.value, text)]
         return HandCheck(verdict="propagated", recomputed=float(carried.value),
                          propagated_from={names[u]: table[names[u]] for u in _ordered(carried, names)},
                          formula=formula,
                          explanation=f"exact {shown} rounds to {rounded}, but redone from the printed "
                                      f"{_list(carried, names, table)}: {formula}, which {verb} {text}", **common)
-    redone = "".join(f"; redone from the printed {_list(r, names, table)}: {_formula(r, names, table, digits)}"
+    redone = "".join(f"; redone from the printed {_list(r, names, table)}: {_formula(r, names, table, digits, redo.graph, lr)}"
                      for r in recipes[:1])
     off = float(printed_number(text) - exact)
     return HandCheck(verdict="mismatch", explanation=f"exact {shown} rounds to {rounded} (cut short: "
@@ -160,7 +162,7 @@ def _cut(value: sp.Expr, digits: int, rounding) -> str:
 
 
 def _show(value: sp.Expr, digits: int) -> str:
-    """The value with three more decimals than printed (enough to see why it rounds as it does)."""
+    """The value with four more decimals than printed (enough to see why it rounds as it does)."""
     return f"{float(value):.{max(digits, 0) + 4}f}".rstrip("0").rstrip(".") if _decimal(value) != 0 else "0"
 
 
@@ -183,11 +185,16 @@ def _list(recipe: Recipe, names: dict, table: dict) -> str:
     return ", ".join(f"{names[u]} = {table[names[u]]}" for u in _ordered(recipe, names))
 
 
-def _formula(recipe: Recipe, names: dict, table: dict, digits: int) -> str:
+def _formula(recipe: Recipe, names: dict, table: dict, digits: int, graph, lr: float) -> str:
     """"dE_o1/dh1 + dE_o2/dh1 = 0.022 + 0.009 = 0.031": the recipe in names, in numbers, and its value."""
     q, result = recipe.quantity, _show(recipe.value, digits)
-    if not recipe.terms:
-        return f"{_key(q, names)} = {result}"
+    if q.kind == "value":
+        return f"{_key(q, names)} = {sp.sstr(graph.nodes[q.a].definition, order='none')} = {result}"
+    if q.kind == "updated":
+        grad = Quantity("partial", graph.total.name, q.a)
+        shown = table[names[grad]] if grad in recipe.used else _show(recipe.gradient, digits + 1)
+        return (f"{_key(q, names)} = {q.a} − lr·{_key(grad, names)} = "
+                f"{graph.leaf_values()[q.a]:g} − {lr:g} × {shown} = {result}")
     def name(f):
         return _key(Quantity("partial", f.a, f.b), names)
     def number(f, v):

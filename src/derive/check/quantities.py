@@ -107,6 +107,7 @@ class Recipe:
     factors: list[list[sp.Expr]]     # the value of each factor, as used
     value: sp.Expr
     used: dict[Quantity, sp.Rational]  # every printed value the calculation passed through
+    gradient: sp.Expr | None = None  # for an update: the ∂E/∂param it used
 
 
 class Evaluator:
@@ -261,7 +262,8 @@ class Evaluator:
         value = compute(fresh)
         terms = [fresh._flat(product) for product in terms]
         factors = [[fresh._factor(f) for f in product] for product in terms]
-        return Recipe(q, terms, factors, value, dict(fresh.used))
+        gradient = fresh.get(Quantity("partial", self.graph.total.name, q.a)) if q.kind == "updated" else None
+        return Recipe(q, terms, factors, value, dict(fresh.used), gradient)
 
     def _flat(self, product: list[Quantity]) -> list[Quantity]:
         """A product with every unprinted partial that is itself one product written out (0.209·0.238·0.519)."""
