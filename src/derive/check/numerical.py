@@ -48,9 +48,12 @@ class NumericRow:
         return {"complex step": self.complex_step, "Richardson": self.richardson}.get(self.reference, self.central)
 
     def as_json(self) -> dict:
-        return {"derived": self.derived, "central": self.central, "complex_step": self.complex_step,
-                "richardson": self.richardson, "reference": self.reference, "abs_error": self.abs_error,
-                "rel_error": self.rel_error, "rtol": self.rtol, "atol": self.atol, "ok": self.ok}
+        """The row for --json; a non-finite number (a user's inf or nan) becomes null."""
+        numbers = {"derived": self.derived, "central": self.central, "complex_step": self.complex_step,
+                   "richardson": self.richardson, "abs_error": self.abs_error, "rel_error": self.rel_error,
+                   "rtol": self.rtol, "atol": self.atol}
+        out = {k: v if v is None or np.isfinite(v) else None for k, v in numbers.items()}
+        return {**out, "reference": self.reference, "ok": self.ok}
 
 
 @dataclass
