@@ -23,9 +23,18 @@ __all__ = ["FitResult", "Expectation", "run_fit", "initial_params", "compiled", 
 EXPECT_RTOL = 1e-10   # the notes print 16 digits; the last may differ by summation order
 
 
+# exp(−z) stays finite for z above −EXP_LIMIT; below it σ(z) is under 1e-307 (float64) / 1e-38 (float32)
+EXP_LIMIT = {np.dtype(np.float64): 708.0, np.dtype(np.float32): 87.0}
+
+
 def _sigmoid(z):
-    """σ(z) = exp(−log(1 + e^−z)): no overflow for any z, full relative precision in both tails."""
-    return np.exp(-np.logaddexp(0, -z))
+    """1 / (1 + e^−z) with z clipped below at −EXP_LIMIT, so exp never overflows (as the notes clip at
+    −100, but exact down to the dtype's limit); computed in place: one new array."""
+    a = np.maximum(z, -EXP_LIMIT.get(z.dtype, 708.0))
+    np.negative(a, out=a)
+    np.exp(a, out=a)
+    a += 1
+    return np.reciprocal(a, out=a)
 
 
 def _softmax(z):

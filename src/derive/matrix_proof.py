@@ -157,10 +157,11 @@ def softmax_cross_entropy_steps(K: int = 3, i: int = 1) -> list[SoftmaxStep]:
     steps.append(SoftmaxStep(f"dL/dz{i} (chain rule)", sp.expand(chain), sp.expand(chain - collected) == 0))
     steps.append(SoftmaxStep(f"= -y{i} + (y1 + … + y{K}) a{i}", collected, True))
     final = -(y[n] - a[n])
-    with_one_hot = collected.xreplace({y[K - 1]: 1 - sp.Add(*y[: K - 1])})
-    exact = sp.diff(L.xreplace({a[k]: soft[k] for k in range(K)}), z[n]).xreplace({y[K - 1]: 1 - sp.Add(*y[: K - 1])})
-    ok = sp.simplify(with_one_hot - final) == 0 and sp.simplify(exact - final.xreplace(
-        {a[n]: soft[n]}).xreplace({y[K - 1]: 1 - sp.Add(*y[: K - 1])})) == 0
+    e = K - 1 if n != K - 1 else 0         # the target eliminated by Σ y = 1 (not y_i itself)
+    one_hot = {y[e]: 1 - sp.Add(*[y[q] for q in range(K) if q != e])}
+    exact = sp.diff(L.xreplace({a[k]: soft[k] for k in range(K)}), z[n])
+    ok = (sp.expand((collected - final).xreplace(one_hot)) == 0
+          and sp.simplify((exact - final.xreplace({a[n]: soft[n]})).xreplace(one_hot)) == 0)
     steps.append(SoftmaxStep(f"= -(y{i} - a{i}) using y1 + … + y{K} = 1", final, ok))
     return steps
 
