@@ -6,6 +6,8 @@
                                         printed hand values (and gradients) against exact ones
     derive check-code SPEC FILE.py:FUNC [--json] [--points N] [--rtol X]
                                         a user's gradient function against the derivation
+    derive fit SPEC [SPEC ...] [--plot PNG] [--json]
+                                        train on a data set (file 001), the notes' numbers checked
 
 Bad input (a malformed spec, an unknown name) prints one line and exits 2, never a traceback.
 """
@@ -17,12 +19,12 @@ import json
 import sys
 
 from ..errors import DeriveError
-from . import chain, check, check_code, gradients, latex, notes, sweep, train
+from . import chain, check, check_code, fit, gradients, latex, notes, sweep, train
 
 __all__ = ["main"]
 
 # one module per command: each has add_parser(subparsers) and run(args) -> exit status
-COMMANDS = [gradients, chain, check, check_code, train, sweep, latex, notes]
+COMMANDS = [gradients, chain, check, check_code, train, sweep, latex, notes, fit]
 
 
 def build_parser() -> argparse.ArgumentParser:
