@@ -238,3 +238,30 @@ def test_untrained_bias_has_no_update(examples, tmp_path):
     spec.write_text((examples / "mazur_2_2_2.toml").read_text() + '\n[hand]\n"b1+" = "0.35"\n')
     done = run("check", spec)
     assert done.returncode == 2 and "hand.b1+" in done.stderr and "trained parameter" in done.stderr
+
+
+def _sympy_partials(graph, b, values):
+    """∂a/∂b for every a by sympy.diff: each a written in b and the leaves (definitions substituted down to b)."""
+    import sympy as sp
+    done = {}
+    for name, node in graph.nodes.items():
+        if name == b or node.definition is None:
+            done[name] = node.symbol
+        else:
+            done[name] = node.definition.xreplace({graph.nodes[s.name].symbol: done[s.name]
+                                                   for s in node.definition.free_symbols})
+    symbol = graph.nodes[b].symbol
+    return {a: float(sp.diff(expr, symbol).xreplace(values)) for a, expr in done.items()}
+
+
+@pytest.mark.parametrize("example", ["wikidocs_2_2_2", "multiclass_2_2_3", "dual_layer_2_2_1", "seven_2_2"])
+def test_every_partial_between_two_quantities_equals_sympy_diff(examples, example):
+    from derive.check.quantities import Evaluator, Quantity
+    net = derive.load(examples / f"{example}.toml")
+    evaluator = Evaluator(net.graph, net.spec.learning_rate)
+    values = {net.graph.nodes[k].symbol: v for k, v in net.values().items() if k in net.graph.nodes}
+    for b in net.graph.nodes:
+        expected = _sympy_partials(net.graph, b, values)
+        for a in net.graph.nodes:
+            got = float(evaluator.get(Quantity("partial", a, b)))
+            assert got == pytest.approx(expected[a], rel=1e-12, abs=1e-15), (a, b)
