@@ -265,3 +265,9 @@ def test_every_partial_between_two_quantities_equals_sympy_diff(examples, exampl
         for a in net.graph.nodes:
             got = float(evaluator.get(Quantity("partial", a, b)))
             assert got == pytest.approx(expected[a], rel=1e-12, abs=1e-15), (a, b)
+
+
+@pytest.mark.parametrize("bad", [0.5, "nan", "inf", "abc", ""])
+def test_bad_hand_values_from_python_are_refused(wikidocs, bad):
+    with pytest.raises(derive.SpecError, match="hand.h1"):
+        derive.check_hand(wikidocs, {"h1": bad})

@@ -97,11 +97,13 @@ def check_hand(net, hand: dict[str, str] | None = None) -> HandReport:
     for key, text in table.items():
         try:
             quantities[key] = parse_key(graph, key)
-            printed_number(text)
+            if not isinstance(text, str) or not printed_number(text).is_finite:
+                raise ValueError(text)
         except SpecError as exc:
             raise exc.in_file(source) if source and exc.source is None else exc
-        except ArithmeticError:
-            raise SpecError(f"hand.{key}", "a decimal number in quotes", got=text, source=source) from None
+        except (ArithmeticError, ValueError):
+            raise SpecError(f"hand.{key}", 'a finite decimal number as a string ("0.519")', got=text,
+                            source=source) from None
     printed = {q: printed_number(table[key]) for key, q in quantities.items()}
     exact = Evaluator(graph, net.spec.learning_rate)
     redo = Evaluator(graph, net.spec.learning_rate, printed)
