@@ -54,7 +54,15 @@ def user_file(tmp_path, tweak="pass", spec=MAZUR, name="user.py"):
 
 
 def run(*args):
+    """The real command line, in a new process (for the few tests about what a user sees)."""
     return subprocess.run([sys.executable, "-m", "derive", *map(str, args)], capture_output=True, text=True)
+
+
+def cli(capsys, *args):
+    """The command line in this process: (exit status, stdout, stderr)."""
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, out, err)
 
 
 # --- the checker itself: right code agrees, changed code is caught and the parameter named ----------
@@ -80,7 +88,7 @@ def test_changed_gradients_exit_1_naming_the_parameter(tmp_path, capsys, tweak, 
     data = json.loads(capsys.readouterr().out)
     assert data["agree"] is False
     assert sorted(n for n, p in data["params"].items() if not p["ok"]) == wrong
-    done = run("check-code", MAZUR, f"{path}:gradients")
+    done = cli(capsys, "check-code", MAZUR, f"{path}:gradients")
     assert done.returncode == 1
     for name in wrong:
         assert any(line.startswith(name + " ") and "DISAGREE" in line for line in done.stdout.splitlines())
@@ -153,10 +161,10 @@ def _one_error_line(done):
     ("def gradients(p):\n    return {k: float('nan') for k in p}\n", "user.py:gradients", "is nan, expected a finite number"),
     ("def gradients(p):\n    return {k: 1j for k in p}\n", "user.py:gradients", "expected a real number"),
 ])
-def test_bad_user_code_exits_2_with_one_line(tmp_path, content, target, message):
+def test_bad_user_code_exits_2_with_one_line(tmp_path, capsys, content, target, message):
     if content is not None:
         (tmp_path / "user.py").write_text(content)
-    done = run("check-code", MAZUR, tmp_path / target)
+    done = cli(capsys, "check-code", MAZUR, tmp_path / target)
     last = _one_error_line(done)
     assert message in last
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
@@ -168,9 +176,9 @@ def test_bad_user_code_exits_2_with_one_line(tmp_path, content, target, message)
      "user.py:gradients raised: ZeroDivisionError: division by zero"),
     ("import sys\nsys.exit(4)\n", "line 2, in <module>", "importing it failed: SystemExit: 4"),
 ])
-def test_an_exception_in_user_code_shows_their_traceback(tmp_path, content, where, message):
+def test_an_exception_in_user_code_shows_their_traceback(tmp_path, capsys, content, where, message):
     (tmp_path / "user.py").write_text(content)
-    done = run("check-code", MAZUR, f"{tmp_path / 'user.py'}:gradients")
+    done = cli(capsys, "check-code", MAZUR, f"{tmp_path / 'user.py'}:gradients")
     last = _one_error_line(done)
     assert message in last
     err = done.stderr
@@ -179,11 +187,21 @@ def test_an_exception_in_user_code_shows_their_traceback(tmp_path, content, wher
     assert "derive/usercode.py" not in err and "importlib" not in err   # their frames only
 
 
-def test_syntax_error_is_shown_where_it_is(tmp_path):
+def test_syntax_error_is_shown_where_it_is(tmp_path, capsys):
     (tmp_path / "user.py").write_text("def gradients(p:\n    return {}\n")
-    done = run("check-code", MAZUR, f"{tmp_path / 'user.py'}:gradients")
+    done = cli(capsys, "check-code", MAZUR, f"{tmp_path / 'user.py'}:gradients")
     assert "SyntaxError" in _one_error_line(done)
     assert "user.py\", line 1" in done.stderr
+
+
+def test_a_real_process_prints_their_traceback_then_one_line(tmp_path):
+    (tmp_path / "user.py").write_text("def gradients(p):\n    return 1 / 0\n")
+    for target, lines in ((tmp_path / "missing.py", 1), (tmp_path / "user.py", None)):
+        done = run("check-code", MAZUR, f"{target}:gradients")
+        assert done.returncode == 2 and done.stdout == ""
+        err = done.stderr.strip().splitlines()
+        assert err[-1].startswith("derive: ") and (lines is None or len(err) == lines)
+    assert err[0].startswith("---- the traceback of your code") and "ZeroDivisionError" in err[-1]
 
 
 def test_library_raises_user_code_error_keeping_the_cause(tmp_path):
@@ -195,11 +213,12 @@ def test_library_raises_user_code_error_keeping_the_cause(tmp_path):
     assert "line 2, in gradients" in info.value.user_traceback
 
 
-def test_bad_options_exit_2(tmp_path):
+def test_bad_options_exit_2(tmp_path, capsys):
     path = user_file(tmp_path)
     for option in (["--points", "-1"], ["--rtol", "nan"], ["--rtol", "x"]):
-        done = run("check-code", MAZUR, f"{path}:gradients", *option)
-        assert done.returncode == 2 and "Traceback" not in done.stderr
+        with pytest.raises(SystemExit) as info:       # argparse: usage line and exit 2
+            main(["check-code", str(MAZUR), f"{path}:gradients", *option])
+        assert info.value.code == 2 and "expected" in capsys.readouterr().err
 
 
 # --- the notes' own code, checked ----------------------------------------------------------------

@@ -10,6 +10,7 @@ from a per-network formula. `diagnose` reports every variant whose numbers equal
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable, Mapping
 
 import numpy as np
@@ -294,6 +295,12 @@ def variants(g: Graph) -> list[tuple[Mistake, Rewrite]]:
     return [(m, rw) for m in MISTAKES.values() for rw in m.rewrites(g)]
 
 
+@lru_cache(maxsize=8)
+def _compiled_variants(g: Graph) -> list[tuple[Mistake, Rewrite, _Compiled]]:
+    """Every variant compiled once per graph (property tests diagnose the same network many times)."""
+    return [(m, rw, _Compiled(g, rw)) for m, rw in variants(g)]
+
+
 def _leaves(net, params: Mapping[str, float]) -> dict[str, float]:
     leaves = net.graph.leaf_values()
     leaves.update({p.name: params[p.canonical] for p in net.graph.params})
@@ -316,8 +323,7 @@ def mistaken_gradients(net, name: str, where: str | None = None,
 def diagnose(net, points: list[Mapping[str, float]], got: list[Grads], *, rtol: float, atol: float) -> list[Match]:
     """Every mistake variant whose gradients equal the user's at every point (on the keys they returned)."""
     matches = []
-    for mistake, rw in variants(net.graph):
-        compiled = _Compiled(net.graph, rw)
+    for mistake, rw, compiled in _compiled_variants(net.graph):
         if all(_same(compiled(_leaves(net, p)), mine, rtol, atol) for p, mine in zip(points, got)):
             matches.append(Match(mistake, rw.where))
     return matches

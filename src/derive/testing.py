@@ -11,18 +11,20 @@ derived and the user's number, the tolerance, and the known mistake that gives t
 
 from __future__ import annotations
 
+from typing import Mapping
+
 from .usercode import GradientFn, GradientReport, check_gradients
 
 __all__ = ["assert_gradients_match", "failure_message"]
 
 
 def assert_gradients_match(fn: GradientFn, net, *, rtol: float = 1e-6, atol: float = 1e-9, points: int = 0,
-                           seed: int = 0) -> GradientReport:
-    """Assert fn(params) equals the derived ∂E/∂param at the spec's values and at `points` random points.
-
-    `net` is a derive.Network (or a spec path). Returns the report when they agree."""
+                           seed: int = 0, at: Mapping[str, float] | None = None) -> GradientReport:
+    """Assert fn(params) equals the derived ∂E/∂param at the spec's values (or at `at`: a value for
+    every parameter) and at `points` random points. `net` is a derive.Network (or a spec path).
+    Returns the report when they agree."""
     __tracebackhide__ = True
-    report = check_gradients(net, fn, rtol=rtol, atol=atol, points=points, seed=seed)
+    report = check_gradients(net, fn, rtol=rtol, atol=atol, points=points, seed=seed, at=at)
     if not report.agree:
         raise AssertionError(failure_message(report))
     return report

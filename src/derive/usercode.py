@@ -22,7 +22,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from .errors import UserCodeError
+from .errors import SpecError, UserCodeError
 
 __all__ = ["load_function", "check_gradients", "GradientReport", "ParamCheck", "random_points",
            "call_user", "user_error"]
@@ -223,8 +223,9 @@ def random_points(start: Mapping[str, float], n: int, seed: int) -> list[dict[st
 
 
 def check_gradients(net, fn: GradientFn, *, rtol: float = 1e-6, atol: float = 1e-9, points: int = 0,
-                    seed: int = 0) -> GradientReport:
-    """Compare fn(params) with the derived ∂E/∂param at the spec's values and at `points` random points.
+                    seed: int = 0, at: Mapping[str, float] | None = None) -> GradientReport:
+    """Compare fn(params) with the derived ∂E/∂param at the spec's values (or at `at`, a value for
+    every parameter by canonical name) and at `points` random points near them.
 
     `net` is a derive.Network (or a spec path); fn takes {canonical name: value} for every
     parameter and returns {name: gradient} for every trained parameter (others optional)."""
@@ -234,8 +235,8 @@ def check_gradients(net, fn: GradientFn, *, rtol: float = 1e-6, atol: float = 1e
     if not isinstance(net, Network):
         net = load(net)
     if points < 0 or not (rtol >= 0 and atol >= 0):
-        raise UserCodeError(f"points, rtol and atol must not be negative (got {points}, {rtol}, {atol})")
-    start = net.param_values()
+        raise SpecError("check_gradients", "points, rtol and atol not negative", got=(points, rtol, atol))
+    start = net.param_values() if at is None else _point(net, at)
     at = [start] + random_points(start, points, seed)
     names = {p.canonical: p.canonical for p in net.graph.params} | {p.name: p.canonical for p in net.graph.params}
     expected = [derived_at(net, point) for point in at]
@@ -245,6 +246,18 @@ def check_gradients(net, fn: GradientFn, *, rtol: float = 1e-6, atol: float = 1e
         report.mistakes = diagnose(net, at, got, rtol=rtol, atol=atol)
         report.scale = _common_scale(got, expected, rtol, atol)
     return report
+
+
+def _point(net, at: Mapping[str, float]) -> dict[str, float]:
+    """`at` checked: a finite number for every parameter, by canonical name."""
+    names = net.params
+    if set(at) != set(names):
+        raise SpecError("at", f"a value for every parameter ({', '.join(names)})", got=sorted(at))
+    point = {name: float(at[name]) for name in names}
+    bad = [name for name, v in point.items() if not math.isfinite(v)]
+    if bad:
+        raise SpecError(f"at[{bad[0]!r}]", "a finite number", got=point[bad[0]])
+    return point
 
 
 def derived_at(net, params: Mapping[str, float]) -> dict[str, float]:
