@@ -18,6 +18,8 @@ EXAMPLES = sorted((ROOT / "worked_examples").glob("*.toml"))
 def steps(example: Path, out: Path) -> list[tuple[list[str], Path | None]]:
     """The commands run for one example, with the file each one's output is kept in."""
     stem = out / example.stem
+    if _is_fit_spec(example):
+        return _fit_steps(example, out)
     return [
         (["gradients", str(example)], stem.with_suffix(".gradients.txt")),
         (["gradients", str(example), "--json"], stem.with_suffix(".gradients.json")),
@@ -35,6 +37,26 @@ def _notes(example: Path, out: Path) -> list[tuple[list[str], Path | None]]:
     pdf = ["--pdf"] if shutil.which("pdflatex") else []
     return [(["notes", str(example), "-o", str(tex), "--force", *pdf], None),
             (["notes", str(example), "-o", str(md), "--force"], None)]
+
+
+def _is_fit_spec(example: Path) -> bool:
+    """A spec with a [data] table trains on a data set (`derive fit`), it has no [values] to derive at."""
+    import tomllib
+    return "data" in tomllib.loads(example.read_text(encoding="utf-8"))
+
+
+def _fit_steps(example: Path, out: Path) -> list[tuple[list[str], Path | None]]:
+    """Train as file 001 does, check the notes' numbers; loss curves as PNG (Dual vs Random init together)."""
+    stem = out / example.stem
+    runs = [(["fit", str(example)], stem.with_suffix(".fit.txt")),
+            (["fit", str(example), "--json"], stem.with_suffix(".fit.json"))]
+    if example.stem == "file001_random_init":
+        dual = example.with_name("file001_dual_layer.toml")
+        runs.append((["fit", str(dual), str(example), "--plot", str(out / "file001_dual_vs_random.png"),
+                      "--ymax", "0.6"], None))
+    if example.stem == "file001_digits_multiclass":
+        runs.append((["fit", str(example), "--plot", str(stem.with_suffix(".losses.png"))], None))
+    return runs
 
 
 def _has_hand(example: Path) -> bool:
