@@ -272,3 +272,24 @@ def test_hidden_back_propagation_as_file_004_writes_it():
 def test_sheets_need_linear_networks(mazur_f):
     with pytest.raises(derive.NotSupported):
         sheet(mazur_f)
+
+
+def test_file_003_w1_through_the_shared_back_propagated_error(wikidocs):
+    # the notes: ∂E_total/∂h1 = 0.022 + 0.009 = 0.031 and ∂E_total/∂w1 = 0.031 × 0.250 × 0.1 = 0.0008
+    # (printed cut short); here every number is rounded from the exact value, computed by plain floats:
+    from derive.latex.steps import shared
+    h1, h2 = sigmoid(0.08), sigmoid(0.11)
+    o1, o2 = sigmoid(0.45 * h1 + 0.4 * h2), sigmoid(0.7 * h1 + 0.6 * h2)
+    d3, d4 = (o1 - 0.4) * o1 * (1 - o1), (o2 - 0.6) * o2 * (1 - o2)
+    dh1 = d3 * 0.45 + d4 * 0.7
+    show = lambda x: f"{x:#.3g}".rstrip(".")
+    got = text(shared(wikidocs.derivation("w1"), Numbers(wikidocs, 3)))
+    assert (rf"= {show(dh1)} \times {show(h1 * (1 - h1))} \times 0.1 = {show(dh1 * h1 * (1 - h1) * 0.1)}") in got
+    assert (rf"= {show(d3)} \times 0.45 + {show(d4)} \times 0.7 = {show(d3 * 0.45)} + {show(d4 * 0.7)} = {show(dh1)}") in got
+    assert r"\frac{\partial E_{\mathit{total}}}{\partial h_{1}} &= " in got
+
+
+def test_shared_step_is_left_out_where_it_adds_nothing(wikidocs, mazur_f):
+    from derive.latex.steps import shared
+    assert shared(wikidocs.derivation("w5"), Numbers(wikidocs)).rows == []     # an output weight: one path
+    assert shared(mazur_f.derivation("b1"), Numbers(mazur_f)).rows == []       # a bias shared by two neurons

@@ -28,7 +28,8 @@ def add_parser(sub) -> None:
     p.add_argument("spec", metavar="SPEC", help="a spec file (TOML)")
     p.add_argument("param", metavar="PARAM", nargs="?", help="a parameter: w1, b2 or its notation name (default: all)")
     p.add_argument("--steps", default="chain,closed,numbers,update", metavar="LIST",
-                   help="comma-separated: chain, closed, numbers, update (default: all four)")
+                   help="comma-separated: chain, closed, numbers, update (default: these four), and "
+                        "shared (a hidden weight through its back-propagated ∂E/∂h, as file 003 does)")
     p.add_argument("--markdown", action="store_true", help="$$ blocks with aligned, instead of align*")
     p.add_argument("--sheet", action="store_true", help="the 7-formula sheet of a linear network instead")
     add_options(p)
@@ -47,11 +48,11 @@ def load_network(args):
 
 
 def parse_steps(text: str) -> list[str]:
-    from ..latex import STEPS
+    from ..latex.steps import ALL_STEPS
     chosen = [s.strip() for s in text.split(",") if s.strip()]
-    bad = [s for s in chosen if s not in STEPS]
+    bad = [s for s in chosen if s not in ALL_STEPS]
     if bad or not chosen:
-        raise OptionError(f"--steps: expected a comma-separated list of {', '.join(STEPS)}, got {text!r}")
+        raise OptionError(f"--steps: expected a comma-separated list of {', '.join(ALL_STEPS)}, got {text!r}")
     return chosen
 
 

@@ -19,11 +19,14 @@ from .identities import identity_blocks
 from .names import latex_name, style_of
 from .printer import latex, number, with_numbers
 from .sheets import sheet_blocks
-from .steps import STEP_TITLES, STEPS, Numbers, step_equations
+from .steps import ALL_STEPS, STEP_TITLES, Numbers, step_equations
 
 __all__ = ["blocks", "tex", "markdown", "write", "PREAMBLE", "MAX_PATHS"]
 
 MAX_PATHS = 32   # beyond this a derivation prints its δ form, not every path
+
+LOSS_NAMES = {"half_sse": "half the sum of squared errors", "mse": "mean squared error (Keras' mse)",
+              "bce": "binary cross-entropy", "cross_entropy": "cross-entropy"}
 
 PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[a4paper, margin=2cm]{geometry}
@@ -92,7 +95,7 @@ def _error(net, nums: Numbers) -> list:
         rows.append(Row(latex_name(node.name, preset), f"= {latex(node.definition, preset)}"))
         rows.append(Row("", f"= {with_numbers(node.definition, nums.values, nums.digits, preset)}"
                             f" = {nums.show(nums.values[node.name])}"))
-    return [Heading("Error", 1), Text(f"Loss: {g.spec.loss.replace('_', ' ')}."), Equation(rows)]
+    return [Heading("Error", 1), Text(f"Loss: {LOSS_NAMES.get(g.spec.loss, g.spec.loss)}."), Equation(rows)]
 
 
 def _derivations(net, nums: Numbers, which) -> list:
@@ -110,7 +113,7 @@ def _derivations(net, nums: Numbers, which) -> list:
                         f"= {latex(d.delta_form, preset)}")]
             out.append(Equation(rows))
             continue
-        for step, eq in step_equations(d, nums, which):
+        for step, eq in step_equations(d, nums, which, factors="numbers" not in which):
             out += [Text(STEP_TITLES[step] + ":"), eq]
     return out
 
@@ -126,12 +129,12 @@ def _summary(net, nums: Numbers) -> list:
             Equation(rows)]
 
 
-def blocks(net, digits: int = 3, which=STEPS) -> list:
+def blocks(net, digits: int = 3, which=ALL_STEPS) -> list:
     """The whole document's content, in order."""
     spec, nums = net.spec, Numbers(net, digits)
     layers = "-".join(map(str, spec.layers))
     desc = (f"A {layers} network; activations {', '.join(spec.activations)}; loss "
-            f"{spec.loss.replace('_', ' ')}; biases {spec.bias.replace('_', ' ')}"
+            f"{LOSS_NAMES.get(spec.loss, spec.loss)}; biases {spec.bias.replace('_', ' ')}"
             f"{'' if spec.train_biases else ' (not trained)'}; learning rate ${number(spec.learning_rate)}$. "
             f"Numbers are rounded to {digits} significant digits; every value is computed exactly and only "
             f"rounded for printing.")
@@ -153,7 +156,7 @@ def _escape(text: str) -> str:
     return text
 
 
-def tex(net, digits: int = 3, which=STEPS) -> str:
+def tex(net, digits: int = 3, which=ALL_STEPS) -> str:
     """A standalone LaTeX document pdflatex compiles."""
     title = net.spec.title or "Backpropagation, derived"
     parts = [PREAMBLE, rf"\title{{{_escape(title)}}}", r"\author{derived and checked by \texttt{derive}}",
@@ -172,7 +175,7 @@ def tex(net, digits: int = 3, which=STEPS) -> str:
     return "\n".join(parts) + "\n"
 
 
-def markdown(net, digits: int = 3, which=STEPS) -> str:
+def markdown(net, digits: int = 3, which=ALL_STEPS) -> str:
     """Markdown with $$ blocks (MkDocs with arithmatex/MathJax, Jupyter)."""
     title = net.spec.title or "Backpropagation, derived"
     parts = [f"# {title}", ""]

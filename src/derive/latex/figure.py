@@ -34,7 +34,8 @@ def _edges(graph):
 
 
 def tikz(net) -> str:
-    """A tikzpicture of the network (inputs left, outputs right, a bias node '1' above each layer)."""
+    """A tikzpicture of the network: inputs left, outputs right, each weight on its edge, and above each
+    layer a bias node '1' with that layer's biases written beside it (dashed edges)."""
     g, preset, values = net.graph, net.graph.notation.name, net.values()
     columns = [list(g.inputs)] + [layer.outs for layer in g.layers]
     lines = [r"\begin{tikzpicture}[>=stealth, every node/.style={font=\small},",
@@ -56,18 +57,23 @@ def tikz(net) -> str:
                      rf"{number(values[t.name], 4)}$}};")
         lines.append(rf"\draw[->] ({key}) -- ({key}t);")
     top = (max(len(c) for c in columns) - 1) * ROW / 2 + 1.4
-    drawn = set()
+    per_layer: dict[int, list[str]] = {}
     for src, dest, p in _edges(g):
-        label = rf"${latex_name(p.name, preset)} = {number(values[p.name], 4)}$"
+        label = rf"{latex_name(p.name, preset)} = {number(values[p.name], 4)}"
+        if src is None and label not in per_layer.setdefault(dest.layer, []):
+            per_layer[dest.layer].append(label)
+    for layer, labels in per_layer.items():       # one bias node a layer, its biases written above it
+        x = (layer - 0.4) * COLUMN
+        text = r",\ ".join(labels)
+        lines.append(rf"\node[bias, label={{[font=\scriptsize]above:${text}$}}] (one{layer}) "
+                     rf"at ({x:.2f},{top:.2f}) {{$1$}};")
+    for src, dest, p in _edges(g):
+        to = place[_out_of(g, dest)]
         if src is None:
-            key = f"one{dest.layer}"
-            if key not in drawn:
-                drawn.add(key)
-                x = (dest.layer - 0.45) * COLUMN
-                lines.append(rf"\node[bias] ({key}) at ({x:.2f},{top:.2f}) {{$1$}};")
-            lines.append(rf"\draw[->, dashed] ({key}) -- node[w, pos=0.5] {{{label}}} ({place[_out_of(g, dest)]});")
+            lines.append(rf"\draw[->, dashed, gray] (one{dest.layer}) -- ({to});")
         else:
-            lines.append(rf"\draw[->] ({place[src.name]}) -- node[w] {{{label}}} ({place[_out_of(g, dest)]});")
+            label = rf"${latex_name(p.name, preset)} = {number(values[p.name], 4)}$"
+            lines.append(rf"\draw[->] ({place[src.name]}) -- node[w] {{{label}}} ({to});")
     lines.append(r"\end{tikzpicture}")
     return "\n".join(lines)
 

@@ -125,7 +125,7 @@ def softmax_jacobian(i: int = 1, j: int = 1) -> Identity:
         tail = [Step(div(add(0, -mul(ez, sp.exp(zj))), sp.Pow(total, 2, evaluate=False))),
                 Step(mul(-1, ai, a[j - 1]))]
     steps = [Step(sp.Derivative(div(ez, total), zj)), Step(quotient, note=r"\text{quotient rule}"), *tail]
-    return Identity(f"Softmax: the derivative of a{i} by z{j} (file 001)", partial(f"a{i}", f"z{j}"), steps,
+    return Identity(rf"Softmax: $\partial a_{i}/\partial z_{j}$ (file 001)", partial(f"a{i}", f"z{j}"), steps,
                     meaning, "file 001")
 
 

@@ -27,6 +27,8 @@ def number(x: float, digits: int = 3) -> str:
     text = f"{x:.{digits}g}"
     if float(text) != x:                  # a computed value keeps its significant zeros (0.250)
         text = f"{x:#.{digits}g}".rstrip(".")
+    if "e" in text and abs(x) >= 1:         # a large value keeps its whole digits (2312.5, not 2.31e3)
+        return f"{round(x, 1):.15g}"
     if "e" in text:
         mantissa, exponent = text.split("e")
         return rf"{mantissa} \times 10^{{{int(exponent)}}}"

@@ -20,10 +20,11 @@ from .blocks import Equation, Row
 from .names import latex_name, style_of
 from .printer import latex, number, partial, with_numbers
 
-__all__ = ["STEPS", "STEP_TITLES", "FACTORS_PER_LINE", "Numbers", "chain", "closed", "numbers", "update",
+__all__ = ["STEPS", "ALL_STEPS", "shared", "STEP_TITLES", "FACTORS_PER_LINE", "Numbers", "chain", "closed", "numbers", "update",
            "steps", "step_equations", "repr_latex"]
 
 STEPS = ("chain", "closed", "numbers", "update")
+ALL_STEPS = ("chain", "closed", "numbers", "shared", "update")   # `shared`: file 003's ∂E/∂h1 line
 FACTORS_PER_LINE = 5   # five \frac factors fit an A4 line; file 000's paths have five
 
 
@@ -101,10 +102,11 @@ def chain(d: Derivation) -> Equation:
     return Equation(sum_rows(_lhs(d), terms, r"\cdot"))
 
 
-def closed(d: Derivation) -> Equation:
-    """(b) each factor in closed form, then the sum over paths with the closed forms put in."""
+def closed(d: Derivation, factors: bool = True) -> Equation:
+    """(b) each factor in closed form (unless `factors` is False: the numbers step repeats them), then
+    the sum over paths with the closed forms put in."""
     preset = _preset(d)
-    rows = [Row(partial(f.num, f.den, preset), f"= {latex(f.closed, preset)}") for f in _factors(d)]
+    rows = [Row(partial(f.num, f.den, preset), f"= {latex(f.closed, preset)}") for f in _factors(d)] if factors else []
     terms = [[_factor(latex(f.closed, preset), f.closed, first=i == 0) for i, f in enumerate(path)]
              for path in d.paths]
     return Equation(rows + sum_rows(_lhs(d), terms, r"\cdot"))
@@ -127,6 +129,48 @@ def numbers(d: Derivation, nums: Numbers) -> Equation:
     if len(d.paths) == 1 and len(d.paths[0]) <= FACTORS_PER_LINE:
         chain_rows = [Row(chain_rows[0].lhs, chain_rows[0].rhs + f" = {total}")]
     return Equation(rows + chain_rows)
+
+
+def _signed_sum(texts: list[str]) -> str:
+    """0.152 − 0.476 − 0.113 rather than 0.152 + (−0.476) + (−0.113)."""
+    out = texts[0]
+    for t in texts[1:]:
+        out += f" - {t[1:]}" if t.startswith("-") else f" + {t}"
+    return out
+
+
+def shared(d: Derivation, nums: Numbers) -> Equation:
+    """File 003's way for a hidden weight: through the back-propagated ∂E/∂h1, shared by every path.
+
+        ∂E_total/∂w1 = ∂E_total/∂h1 · ∂h1/∂z1 · ∂z1/∂w1 = 0.0324 × 0.250 × 0.1 = 0.000809
+        ∂E_total/∂h1 = ∂E_total/∂z3 · ∂z3/∂h1 + ∂E_total/∂z4 · ∂z4/∂h1 = … = 0.0324
+    Empty where that adds nothing: output-layer parameters, shared biases, coupled (softmax) layers.
+    """
+    g, preset, p = d.net, _preset(d), d.param
+    feeds = g.children[p.name]
+    if len(feeds) != 1:
+        return Equation()
+    n = g.nodes[feeds[0]]
+    a = n if n.activation is not None else (g.nodes[g.children[n.name][0]] if len(g.children[n.name]) == 1 else None)
+    if a is None or a.name not in d.bp.deltas or any(c not in d.bp.deltas for c in g.children[a.name]):
+        return Equation()
+    delta = lambda name: nums.values[d.bp.deltas[name].symbol.name]
+    local = lambda child, parent: nums.of(g.nodes[child].local[parent])
+    total = g.total.name
+    chain_names = [(total, a.name)] + ([(a.name, n.name)] if a is not n else []) + [(n.name, p.name)]
+    chain_values = [delta(a.name)] + ([local(a.name, n.name)] if a is not n else []) + [local(n.name, p.name)]
+    grad = nums.network.evaluation.gradients[p.canonical]
+    rows = [Row(_lhs(d), "= " + r" \cdot ".join(partial(x, y, preset) for x, y in chain_names)),
+            Row("", "= " + r" \times ".join(_bracket(nums.show(v)) for v in chain_values) + f" = {nums.show(grad)}")]
+    children = g.children[a.name]
+    terms = [(delta(c), local(c, a.name)) for c in children]
+    rows += [Row(partial(total, a.name, preset),
+                 "= " + " + ".join(partial(total, c, preset) + r" \cdot " + partial(c, a.name, preset)
+                                   for c in children)),
+             Row("", "= " + " + ".join(f"{_bracket(nums.show(x))} \\times {_bracket(nums.show(y))}" for x, y in terms)
+                 + (" = " + _signed_sum([nums.show(x * y) for x, y in terms]) if len(terms) > 1 else "")
+                 + f" = {nums.show(delta(a.name))}")]
+    return Equation(rows)
 
 
 def gradient_name(d: Derivation) -> str:
@@ -160,15 +204,19 @@ def update(d: Derivation, nums: Numbers) -> Equation:
     return Equation([Row(lhs, rhs)])
 
 
-STEP_TITLES = {"chain": "The chain rule, path by path", "closed": "Each factor in closed form",
-               "numbers": "With numbers", "update": "One step of gradient descent"}
+STEP_TITLES = {"chain": "The chain rule, path by path", "closed": "In closed form",
+               "numbers": "With numbers", "update": "One step of gradient descent",
+               "shared": "Through the back-propagated error it shares with the other weights of its neuron"}
 
 
-def step_equations(d: Derivation, nums: Numbers | None, which: Sequence[str] = STEPS) -> list[tuple[str, Equation]]:
+def step_equations(d: Derivation, nums: Numbers | None, which: Sequence[str] = STEPS,
+                   factors: bool = True) -> list[tuple[str, Equation]]:
     """The chosen steps of one derivation as (step name, equation), in the order chain, closed, numbers, update."""
-    makers = {"chain": lambda: chain(d), "closed": lambda: closed(d),
-              "numbers": lambda: numbers(d, nums), "update": lambda: update(d, nums)}
-    return [(step, makers[step]()) for step in STEPS if step in which]
+    makers = {"chain": lambda: chain(d), "closed": lambda: closed(d, factors),
+              "numbers": lambda: numbers(d, nums), "update": lambda: update(d, nums),
+              "shared": lambda: shared(d, nums)}
+    done = [(step, makers[step]()) for step in ALL_STEPS if step in which]
+    return [(step, eq) for step, eq in done if eq.rows]
 
 
 def steps(d: Derivation, nums: Numbers | None, which: Sequence[str] = STEPS) -> Equation:
