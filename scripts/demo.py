@@ -65,18 +65,35 @@ def _has_hand(example: Path) -> bool:
     return bool(tomllib.loads(example.read_text(encoding="utf-8")).get("hand"))
 
 
-def run(args: list[str], keep: Path | None) -> bool:
-    print(f"$ derive {' '.join(args)}", flush=True)
+# The notes' own NumPy code checked as user code: (spec, FILE.py:FUNC, the exit status expected).
+# Exit 1 is expected: derive finds file 000's class and file 001's MultiClassNetwork wrong.
+CODE_CHECKS = [
+    ("mazur_2_2_2.toml", "notes_000_neural_network.py:gradients", 1),
+    ("mazur_2_2_2.toml", "notes_000_neural_network_fixed.py:gradients", 0),
+    ("dual_layer_2_2_1.toml", "notes_001_dual_layer.py:gradients", 0),
+    ("multiclass_2_2_3.toml", "notes_001_multiclass.py:gradients", 1),
+]
+
+
+def code_steps(out: Path) -> list[tuple[list[str], Path, int]]:
+    """`derive check-code` on the notes' code, each with its output file and expected exit status."""
+    w = ROOT / "worked_examples"
+    return [(["check-code", str(w / spec), str(w / target), "--points", "5"],
+             out / f"{target.split('.')[0]}.check-code.txt", expect) for spec, target, expect in CODE_CHECKS]
+
+
+def run(args: list[str], keep: Path | None, expect: int = 0) -> bool:
+    print(f"$ derive {' '.join(args)}" + (f"   (expected exit {expect})" if expect else ""), flush=True)
     done = subprocess.run([sys.executable, "-m", "derive", *args], capture_output=True, text=True)
     if keep is not None:
         keep.write_text(done.stdout)
     lines = done.stdout.splitlines()
     shown = lines if len(lines) <= 40 else lines[:40] + [f"… ({len(lines) - 40} more lines in {keep})"]
     print("\n".join(shown))
-    if done.returncode != 0:
+    if done.returncode != expect:
         print(done.stderr, file=sys.stderr)
-        print(f"FAILED (exit {done.returncode}): derive {' '.join(args)}", file=sys.stderr)
-    return done.returncode == 0
+        print(f"FAILED (exit {done.returncode}, expected {expect}): derive {' '.join(args)}", file=sys.stderr)
+    return done.returncode == expect
 
 
 def main() -> int:
@@ -85,6 +102,7 @@ def main() -> int:
     out = parser.parse_args().out
     out.mkdir(parents=True, exist_ok=True)
     failed = [args for example in EXAMPLES for args, keep in steps(example, out) if not run(args, keep)]
+    failed += [args for args, keep, expect in code_steps(out) if not run(args, keep, expect)]
     print(f"\n{len(EXAMPLES)} worked examples; outputs in {out}; {len(failed)} step(s) failed")
     return 1 if failed else 0
 
