@@ -76,6 +76,8 @@ def load_spec(path: str | Path) -> Spec:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SpecError("(toml)", f"valid TOML ({exc})", source=source) from None
+    except RecursionError:   # tomllib recurses once per level of nested arrays or inline tables
+        raise SpecError("(toml)", "valid TOML nested a few levels deep, not hundreds", source=source) from None
     return spec_from_dict(data, source=source)
 
 
