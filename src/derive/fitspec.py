@@ -105,6 +105,8 @@ def load_fit_spec(path: str | Path) -> FitSpec:
         raise SpecError("(file)", f"a readable UTF-8 TOML file ({exc.__class__.__name__})", source=source) from None
     except tomllib.TOMLDecodeError as exc:
         raise SpecError("(toml)", f"valid TOML ({exc})", source=source) from None
+    except RecursionError:   # tomllib recurses once per level of nesting
+        raise SpecError("(toml)", "valid TOML nested a few levels deep, not hundreds", source=source) from None
     return fit_spec_from_dict(data, source=source)
 
 
