@@ -116,7 +116,8 @@ def test_the_readme_example_finds_a_planted_bug(examples):
         at = {**net.param_values(), **{f"w{i + 1}": w for i, w in enumerate(ws)}}
         assert_gradients_match(my_gradients, net, at=at)
 
-    with pytest.raises(AssertionError, match=r"diagnosis: activation-in-backward \(output layer 2\)"):
+    with pytest.raises(AssertionError, match=r"w5 at the given values: (.|\n)*"
+                                             r"diagnosis: activation-in-backward \(output layer 2\)"):
         test_my_gradients()
 
 

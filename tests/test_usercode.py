@@ -266,3 +266,20 @@ def test_notes_001_multiclass_output_bias_summed_over_classes(capsys):
     assert [n for n, p in data["params"].items() if not p["ok"]] == ["b3", "b4", "b5"]
     assert all(abs(data["params"][b]["got"]) < 1e-15 for b in ("b3", "b4", "b5"))  # Σ(a − y) = 0 for softmax
     assert [(m["name"], m["where"]) for m in data["mistakes"]] == [("bias-wrong-axis", "output layer 2")]
+
+
+def test_a_dual_layer_wrapper_that_forgets_the_transpose_is_diagnosed(tmp_path, capsys):
+    """DualLayer keeps W1 as (inputs, units); flattening its gradient as it is numbers the weights transposed."""
+    path = tmp_path / "flat.py"
+    path.write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(EXAMPLES)!r})\n"
+        "import notes_001_dual_layer as notes\n"
+        "def gradients(params):\n"
+        "    g = notes.gradients(params)\n"
+        "    g['w2'], g['w3'] = g['w3'], g['w2']     # w1_grad.ravel(): (x1→h1, x1→h2, x2→h1, x2→h2)\n"
+        "    return g\n")
+    assert main(["check-code", str(EXAMPLES / "dual_layer_2_2_1.toml"), f"{path}:gradients", "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert [n for n, p in data["params"].items() if not p["ok"]] == ["w2", "w3"]
+    assert ("transposed-numbering", "hidden layer 1") in [(m["name"], m["where"]) for m in data["mistakes"]]

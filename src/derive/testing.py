@@ -36,7 +36,7 @@ def failure_message(report: GradientReport) -> str:
     lines = [f"gradients disagree with the derivation for {len(bad)} of {len(report.params)} parameters "
              f"({', '.join(c.name for c in bad)}):"]
     for c in bad:
-        at = "at the spec's values" if c.point == 0 else f"at random point {c.point}"
+        at = f"at {report.origin}" if c.point == 0 else f"at random point {c.point}"
         lines.append(f"  {c.name} {at}: derived {c.expected!r}, got {c.got!r}; "
                      f"|got − derived| = {c.abs_error:.3g} > tolerance {report.tolerance(c.expected):.3g} "
                      f"(atol {report.atol:g} + rtol {report.rtol:g}·|derived|)")

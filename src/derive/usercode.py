@@ -183,6 +183,7 @@ class GradientReport:
     atol: float
     mistakes: list = field(default_factory=list)   # derive.mistakes.Match, when they disagree
     scale: float | None = None                     # a common factor user/derived, if there is one
+    origin: str = "the spec's values"              # what points[0] is ("the given values" with at=)
 
     @property
     def agree(self) -> bool:
@@ -241,7 +242,8 @@ def check_gradients(net, fn: GradientFn, *, rtol: float = 1e-6, atol: float = 1e
     names = {p.canonical: p.canonical for p in net.graph.params} | {p.name: p.canonical for p in net.graph.params}
     expected = [derived_at(net, point) for point in at]
     got = [call_user(fn, point, names, net.trained) for point in at]
-    report = GradientReport(_compare(got, expected, rtol, atol), at, rtol, atol)
+    report = GradientReport(_compare(got, expected, rtol, atol), at, rtol, atol,
+                            origin="the spec's values" if start == net.param_values() else "the given values")
     if not report.agree:
         report.mistakes = diagnose(net, at, got, rtol=rtol, atol=atol)
         report.scale = _common_scale(got, expected, rtol, atol)
