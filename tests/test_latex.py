@@ -236,6 +236,16 @@ def test_every_back_propagated_quantity_is_proved_a_partial_derivative(example):
     assert all(line.proof.method == "simplify" for line in proved)
 
 
+def test_sheet_of_a_keras_mse_network_writes_and_proves_its_own_output_error():
+    net = derive.network([2, 1], ["identity"], inputs=[2, 3], targets=[27], weights=[3, 4], biases=[1],
+                         loss="mse", notation="net-out", learning_rate=0.01)
+    s, _ = sheet(net)
+    yE = s.formulas[3][0]
+    assert yE.text != "y - y_{T}"                        # E = (y − yT)²: ∂E/∂y = 2(y − yT), not y − yT
+    assert yE.proof and yE.value == pytest.approx(2 * (19 - 27))
+    assert all(line.proof for k in (3, 4, 6) for line in s.formulas[k])
+
+
 def test_a_wrong_back_propagated_formula_is_not_proved():
     from conftest import EXAMPLES
     s, b = sheet(derive.load(EXAMPLES / "seven_2_2_2.toml"))

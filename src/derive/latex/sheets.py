@@ -16,8 +16,8 @@ from ..network import Graph, Node, Role
 from ..proof import Proof, prove_equal
 from .blocks import Equation, Heading, Row, Text
 from .names import latex_name
-from .printer import number, partial
-from .steps import _changed, Numbers
+from .printer import latex, number, partial, with_numbers
+from .steps import Numbers, changed_value
 
 __all__ = ["Line", "Sheet", "seven_network", "sheet", "sheet_blocks"]
 
@@ -70,7 +70,7 @@ class _Builder:
     def sym(self, name: str) -> sp.Symbol:
         return sp.Symbol(name, real=True)
 
-    def latex(self, expr_terms: list[tuple[sp.Expr, sp.Expr]]) -> tuple[sp.Expr, str, str]:
+    def sum_of_products(self, expr_terms: list[tuple[sp.Expr, sp.Expr]]) -> tuple[sp.Expr, str, str]:
         """Σ a·b from (a, b) pairs: the expression, its LaTeX, and its LaTeX with numbers."""
         def show(e, nums):
             if e.is_Number:
@@ -116,7 +116,7 @@ class _Builder:
                 pairs.append((sp.S.One, p.symbol))
         if swapped:
             pairs = [(b, a) for a, b in pairs]
-        expr, text, nums = self.latex(pairs)
+        expr, text, nums = self.sum_of_products(pairs)
         return Line(node.name, expr, text, nums, self.values[node.name])
 
     def error(self) -> Line:
@@ -127,7 +127,6 @@ class _Builder:
                        evaluate=False)
         definition = self.total.definition
         rhs = notes if prove_equal(notes, definition) else definition
-        from .printer import latex, with_numbers
         return Line(self.total.name, rhs, latex(rhs, "seven"), with_numbers(rhs, self.values, self.nums.digits, "seven"),
                     self.values[self.total.name])
 
@@ -140,12 +139,13 @@ class _Builder:
             name = self.bp.deltas[node.name].symbol.name
         if children == [self.total.name]:                   # an output: yE = y − yT
             t = self.graph.targets[node.index]
-            rhs = sp.Add(node.symbol, -t.symbol, evaluate=False)
-            from .printer import latex, with_numbers
+            rhs = sp.Add(node.symbol, -t.symbol, evaluate=False)     # file 004's form, where the loss gives it
+            if not prove_equal(rhs, self.bp.deltas[node.name].definition):
+                rhs = self.bp.deltas[node.name].definition          # e.g. mse: 2/n·(y − yT), as the rules write it
             text, nums = latex(rhs, "seven"), with_numbers(rhs, self.values, self.nums.digits, "seven")
         else:
             pairs = [(self.bp.ref(c), self.graph.nodes[c].local[node.name]) for c in children]
-            rhs, text, nums = self.latex(pairs)
+            rhs, text, nums = self.sum_of_products(pairs)
         return Line(name, rhs, text, nums, self.values[name], self.prove(rhs, node), node.name)
 
 
@@ -206,6 +206,6 @@ def sheet_blocks(net, title: str = "The seven formulas (file 004)") -> list:
         g_text = number(grad)
         g_text = rf"\left({g_text}\right)" if g_text.startswith("-") else g_text
         rows.append(Row(here + "'", rf"= {here} - \mathit{{lr}} \cdot {e} = {number(now)} - "
-                        rf"{number(g.spec.learning_rate)} \times {g_text} = {_changed(now, new, b.nums)}"))
+                        rf"{number(g.spec.learning_rate)} \times {g_text} = {changed_value(now, new, b.nums)}"))
     blocks.append(Equation(rows))
     return blocks

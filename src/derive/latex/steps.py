@@ -181,7 +181,7 @@ def gradient_name(d: Derivation) -> str:
     return _lhs(d)
 
 
-def _changed(now: float, new: float, nums: Numbers) -> str:
+def changed_value(now: float, new: float, nums: Numbers) -> str:
     """The updated value with enough digits to differ from the old one (0.3 − 0.5 × 0.0008 = 0.2996)."""
     digits = nums.digits
     while digits < 15 and float(f"{new:.{digits}g}") == now and new != now:
@@ -200,7 +200,7 @@ def update(d: Derivation, nums: Numbers) -> Equation:
     lr, now = net.spec.learning_rate, net.param_values()[p.canonical]
     g, new = net.evaluation.gradients[p.canonical], net.updated()[p.canonical]
     rhs = (rf"= {here} - {style.learning_rate} \cdot {gradient_name(d)}"
-           rf" = {nums.show(now)} - {nums.show(lr)} \times {_bracket(nums.show(g))} = {_changed(now, new, nums)}")
+           rf" = {nums.show(now)} - {nums.show(lr)} \times {_bracket(nums.show(g))} = {changed_value(now, new, nums)}")
     return Equation([Row(lhs, rhs)])
 
 
