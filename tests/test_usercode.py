@@ -283,3 +283,10 @@ def test_a_dual_layer_wrapper_that_forgets_the_transpose_is_diagnosed(tmp_path, 
     data = json.loads(capsys.readouterr().out)
     assert [n for n, p in data["params"].items() if not p["ok"]] == ["w2", "w3"]
     assert ("transposed-numbering", "hidden layer 1") in [(m["name"], m["where"]) for m in data["mistakes"]]
+
+
+def test_prints_in_user_code_do_not_spoil_the_json(tmp_path, capsys):
+    path = user_file(tmp_path, 'print("debugging", g["w1"])')
+    assert main(["check-code", str(MAZUR), f"{path}:gradients", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["agree"] is True and "debugging" in err

@@ -99,7 +99,8 @@ def _import_by_path(path: Path):
             raise
         raise user_error(f"{path}: importing it failed", exc, str(path)) from exc
     finally:
-        sys.path.remove(folder)
+        if folder in sys.path:   # the user's module may have changed sys.path itself
+            sys.path.remove(folder)
     return module
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 
 from ..api import load
@@ -51,8 +52,9 @@ def run(args) -> int:
     from . import emit_json
     net = load(args.spec)
     try:
-        fn = load_function(args.target)
-        report = check_gradients(net, fn, rtol=args.rtol, atol=args.atol, points=args.points, seed=args.seed)
+        with contextlib.redirect_stdout(sys.stderr):   # the user's prints must not mix with our output
+            fn = load_function(args.target)
+            report = check_gradients(net, fn, rtol=args.rtol, atol=args.atol, points=args.points, seed=args.seed)
     except UserCodeError as exc:
         theirs = getattr(exc, "user_traceback", None)
         if theirs:
