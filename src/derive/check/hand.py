@@ -164,8 +164,12 @@ def _cut(value: sp.Expr, digits: int, rounding) -> str:
 
 
 def _show(value: sp.Expr, digits: int) -> str:
-    """The value with four more decimals than printed (enough to see why it rounds as it does)."""
-    return f"{float(value):.{max(digits, 0) + 4}f}".rstrip("0").rstrip(".") if _decimal(value) != 0 else "0"
+    """The value with up to four more decimals than printed (enough to see why it rounds as it does)."""
+    keep = max(digits, 0)
+    text = f"{float(value):.{keep + 4}f}"
+    whole, _, decimals_ = text.partition(".")
+    decimals_ = decimals_.rstrip("0").ljust(keep, "0")
+    return f"{whole}.{decimals_}" if decimals_ else whole
 
 
 def _places(digits: int) -> str:
