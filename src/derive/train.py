@@ -79,10 +79,16 @@ def loop_source(program: Program, trained: list[str], spec: LoopSpec) -> str:
     total, outs = net.total.name, [o.name for o in net.outputs]
     if spec.batched:
         gradient = [line.replace(" = ", " = _red(", 1) + ")" for line in gradient]
-    body = needed_lines(forward + backward + gradient, {total, *outs, *(f"_g_{p.canonical}" for p in params)})
+    grads = {f"_g_{p.canonical}" for p in params}
+    body = needed_lines(forward + backward + gradient, {total, *outs, *grads})
+    if spec.dialect == "numpy" and not (spec.stop or spec.record or spec.report or spec.batched):
+        body = _loss_in_last_epoch_only(body, needed_lines(body, grads))
     data = [n.name for n in net.inputs + net.targets]
     head = [f"{leaf} = _state[{leaf!r}]" for leaf in program.leaves if leaf not in data or not spec.batched]
-    updates = [f"{p.name} = {p.name} - _lr*_g_{p.canonical}" for p in params]
+    if spec.dialect == "numpy":      # in place: the state's arrays are the loop's own copies
+        updates = [f"{p.name} -= _lr*_g_{p.canonical}" for p in params]
+    else:
+        updates = [f"{p.name} = {p.name} - _lr*_g_{p.canonical}" for p in params]
     step = body + updates
     if spec.batched:
         head += [f"_D_{d} = _state[{d!r}]" for d in data] + [f"_n = _D_{data[0]}.shape[-1]"]
@@ -110,6 +116,14 @@ def loop_source(program: Program, trained: list[str], spec: LoopSpec) -> str:
     return f"def _train({signature}):\n" + "\n".join("    " + s for s in lines) + "\n"
 
 
+def _loss_in_last_epoch_only(body: list[str], for_gradients: list[str]) -> list[str]:
+    """Arrays: lines only the loss needs (E_o1, E_total, …) run in the last epoch alone (fewer passes)."""
+    rest = [line for line in body if line not in for_gradients]
+    if not rest:
+        return body
+    return for_gradients + ["if _epoch == _end - 1:"] + ["    " + line for line in rest]
+
+
 def _reducers(mean: bool):
     if mean:
         return (lambda a: a.mean(-1, keepdims=True)), (lambda a: a.sum(-1, keepdims=True))
@@ -126,8 +140,12 @@ def _compiled(source: str, dialect: str, mean: bool):
 
 
 def compiled_loop(program: Program, trained: list[str], spec: LoopSpec, mean: bool = True):
-    """The generated loop as a function (compiled once per program and variant)."""
-    return _compiled(loop_source(program, trained, spec), spec.dialect, mean)
+    """The generated loop as a function (generated and compiled once per program and variant)."""
+    cache = program.__dict__.setdefault("_loops", {})
+    key = (tuple(trained), spec, mean)
+    if key not in cache:
+        cache[key] = _compiled(loop_source(program, trained, spec), spec.dialect, mean)
+    return cache[key]
 
 
 def train_network(net, *, epochs: int, lr: float, stop_below: float | None = None, dtype: str = "float64",
@@ -162,7 +180,7 @@ def train_network(net, *, epochs: int, lr: float, stop_below: float | None = Non
     params = {c: state[names[c]] for c in net.params}
     outputs = _outputs(program, state)
     return TrainResult(params={k: _plain(v) for k, v in params.items()}, loss=_plain(loss),
-                       stopped_at_epoch=None if stopped < 0 else stopped, losses=[_plain(x) for x in losses[:run]],
+                       stopped_at_epoch=None if stopped < 0 else stopped, losses=[float(x) for x in losses[:run]],
                        epochs_run=run, outputs=[_plain(o) for o in outputs], dtype=dtype,
                        seconds=time.perf_counter() - started)
 
@@ -202,6 +220,12 @@ def _outputs(program: Program, state: dict) -> list:
 
 def forward_function(program: Program):
     """state -> outputs: the forward lines only (NumPy dialect, broadcasting, dtype kept)."""
+    if "_forward" not in program.__dict__:
+        program.__dict__["_forward"] = _forward_function(program)
+    return program.__dict__["_forward"]
+
+
+def _forward_function(program: Program):
     outs = [o.name for o in program.net.outputs]
     forward, _, _ = program.lines(NUMPY)
     body = [f"{leaf} = _state[{leaf!r}]" for leaf in program.leaves] + needed_lines(forward, set(outs))

@@ -21,6 +21,7 @@ NUMBA = replace(SCALAR, name="numba", activation=dict(
     SCALAR.activation, sigmoid="(1.0/(1.0 + _exp(-{x})) if {x} >= 0.0 else _exp({x})/(1.0 + _exp({x})))"))
 
 
+
 def _njit():
     try:
         import numba
@@ -30,7 +31,10 @@ def _njit():
 
 
 def loop_source_numba(program, trained: list[str], record: bool) -> str:
-    """def _train_many(_P, _F, _lr, _epochs, _stop_below, _loss, _stopped, _losses): copies on _P's rows."""
+    """def _train_many(_P, _F, _lr, _epochs, _stop_below, _loss, _stopped, _losses): copies on _P's rows.
+
+    Epochs outside, copies inside: the copies of one epoch are independent, so the CPU overlaps them
+    (a copy's own epochs form one long dependency chain). A stopped copy is skipped from then on."""
     net = program.net
     forward, backward, gradient = program.lines(NUMBA)
     by_canonical = {p.canonical: p for p in net.params}
@@ -39,17 +43,18 @@ def loop_source_numba(program, trained: list[str], record: bool) -> str:
     total = net.total.name
     body = needed_lines(forward + backward + gradient, {total, *(f"_g_{p.canonical}" for p in params)})
     lines = [f"{leaf} = _F[{i}]" for i, leaf in enumerate(fixed)]
-    lines += ["for _k in range(_P.shape[0]):"]
-    inner = [f"{p.name} = _P[_k, {i}]" for i, p in enumerate(params)]
-    inner += ["_lr_k = _lr[_k]", f"{total} = _nan", "_s = -1", "for _epoch in range(_epochs):"]
-    step = body + [f"{p.name} = {p.name} - _lr_k*_g_{p.canonical}" for p in params]
+    lines += ["for _k in range(_P.shape[0]):", "    _stopped[_k] = -1", "    _loss[_k] = _nan",
+              "for _epoch in range(_epochs):", "    _going = False", "    for _k in range(_P.shape[0]):"]
+    step = ["if _stopped[_k] >= 0:", "    continue"]
+    step += [f"{p.name} = _P[_k, {i}]" for i, p in enumerate(params)]
+    step += body + [f"{p.name} = {p.name} - _lr[_k]*_g_{p.canonical}" for p in params]
+    step += [f"_P[_k, {i}] = {p.name}" for i, p in enumerate(params)]
+    step.append(f"_loss[_k] = {total}")
     if record:
         step.append(f"_losses[_epoch] = {total}")
-    step += [f"if {total} < _stop_below:", "    _s = _epoch", "    break"]
-    inner += ["    " + s for s in step]
-    inner += [f"_P[_k, {i}] = {p.name}" for i, p in enumerate(params)]
-    inner += [f"_loss[_k] = {total}", "_stopped[_k] = _s"]
-    lines += ["    " + s for s in inner]
+    step += [f"if {total} < _stop_below:", "    _stopped[_k] = _epoch", "else:", "    _going = True"]
+    lines += ["        " + s for s in step]
+    lines += ["    if not _going:", "        break"]
     return ("def _train_many(_P, _F, _lr, _epochs, _stop_below, _loss, _stopped, _losses):\n"
             + "\n".join("    " + s for s in lines) + "\n")
 
