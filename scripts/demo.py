@@ -24,7 +24,21 @@ def steps(example: Path, out: Path) -> list[tuple[list[str], Path | None]]:
         (["gradients", str(example)], stem.with_suffix(".gradients.txt")),
         (["gradients", str(example), "--json"], stem.with_suffix(".gradients.json")),
     ] + ([(["check", str(example)], stem.with_suffix(".check.txt"))] if _has_hand(example) else []) \
-      + _notes(example, out)
+      + _notes(example, out) + _train(example, out)
+
+
+def _train(example: Path, out: Path) -> list[tuple[list[str], Path | None]]:
+    """The notes' training loop with the spec's [train] defaults (file 004's nets, file 000's net), its
+    loss curve, and for the 1-1 neuron the notes' comparison of learning rates as one sweep."""
+    if not example.stem.startswith(("seven_", "mazur")):
+        return []
+    stem = out / example.stem
+    runs = [(["train", str(example), "--plot", str(stem.with_suffix(".losses.png"))], stem.with_suffix(".train.txt")),
+            (["train", str(example), "--json"], stem.with_suffix(".train.json"))]
+    if example.stem == "seven_1_1":
+        runs.append((["sweep", str(example), "--lr", "0.05,0.01,0.005", "--epochs", "2000",
+                      "--plot", str(stem.with_suffix(".sweep.png"))], stem.with_suffix(".sweep.txt")))
+    return runs
 
 
 def _notes(example: Path, out: Path) -> list[tuple[list[str], Path | None]]:
