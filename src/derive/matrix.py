@@ -184,7 +184,9 @@ class MatrixDerivation:
             body.append(f"{symbol.name} = {_code(definition)}")
         for name, step in self.steps.items():
             body.append(f"_g_{name} = {_code(step.delta_form)}")
-        body += [f"{name} -= lr * _g_{name}" for name in params]
+        body.append("if lr != 1:")
+        body += [f"    _g_{name} *= lr" for name in params]
+        body += [f"{name} -= _g_{name}" for name in params]
         body.append(f"return {self.Z[self.depth].name}, {self.A[self.depth].name}")
         args = ", ".join([self.X.name, self.Y.name, *params, "lr"])
         m = self.notation.batch
