@@ -73,9 +73,21 @@ def tikz(net) -> str:
             lines.append(rf"\draw[->, dashed, gray] (one{dest.layer}) -- ({to});")
         else:
             label = rf"${latex_name(p.name, preset)} = {number(values[p.name], 4)}$"
-            lines.append(rf"\draw[->] ({place[src.name]}) -- node[w] {{{label}}} ({to});")
+            lines.append(rf"\draw[->] ({place[src.name]}) -- node[w, pos={_label_pos(src, dest, g):.2f}] "
+                         rf"{{{label}}} ({to});")
     lines.append(r"\end{tikzpicture}")
     return "\n".join(lines)
+
+
+def _label_pos(src, dest, graph) -> float:
+    """Where along its edge a weight's label sits: edges going down are labelled near their source,
+    edges going up near their destination, level ones midway, so crossing edges keep apart."""
+    columns = [list(graph.inputs)] + [layer.outs for layer in graph.layers]
+    y_src = _y(src.index, len(columns[src.layer]))
+    y_dest = _y(dest.index, len(columns[dest.layer]))
+    if abs(y_src - y_dest) < 1e-9:
+        return 0.5
+    return 0.25 if y_dest < y_src else 0.75
 
 
 def _out_of(graph, net_node) -> str:
