@@ -161,7 +161,7 @@ def test_mistakes_that_cannot_happen_are_not_offered(examples):
 
 
 def test_every_mistake_has_a_name_a_title_and_applies_somewhere(examples):
-    nets = [mazur(examples), mazur_per_neuron(), other()]
+    nets = [mazur(examples), mazur_per_neuron(), other(), derive.load(examples / "multiclass_2_2_3.toml")]
     for mistake in MISTAKES.values():
         assert mistake.title and " " not in mistake.name
         assert any(mistake.rewrites(net.graph) for net in nets), mistake.name
@@ -171,3 +171,32 @@ def test_correct_gradients_match_no_mistake(examples):
     net = other()
     grads = buggy_gradients(net, net.param_values())
     assert diagnose(net, [net.param_values()], [grads], rtol=1e-6, atol=1e-9) == []
+
+
+def student_softmax_gradients(params, diagonal_only=False):
+    """A student's backprop for worked_examples/multiclass_2_2_3.toml (plain floats, no derive)."""
+    x, y = [0.5, -1.0], [0.0, 1.0, 0.0]
+    W1 = [[params["w1"], params["w2"]], [params["w3"], params["w4"]]]
+    W2 = [[params["w5"], params["w6"]], [params["w7"], params["w8"]], [params["w9"], params["w10"]]]
+    b = [params[f"b{i}"] for i in range(1, 6)]
+    h = [_sigmoid(W1[j][0] * x[0] + W1[j][1] * x[1] + b[j]) for j in range(2)]
+    z = [W2[j][0] * h[0] + W2[j][1] * h[1] + b[2 + j] for j in range(3)]
+    e = [math.exp(v - max(z)) for v in z]
+    a = [v / sum(e) for v in e]
+    if diagonal_only:     # dL/da_j · a_j(1 − a_j) only
+        dz = [-y[j] / a[j] * a[j] * (1 - a[j]) for j in range(3)]
+    else:
+        dz = [a[j] - y[j] for j in range(3)]
+    dh = [sum(dz[j] * W2[j][k] for j in range(3)) * h[k] * (1 - h[k]) for k in range(2)]
+    g = {f"w{1 + 2 * j + k}": dh[j] * x[k] for j in range(2) for k in range(2)}
+    g.update({f"w{5 + 2 * j + k}": dz[j] * h[k] for j in range(3) for k in range(2)})
+    g.update({"b1": dh[0], "b2": dh[1], "b3": dz[0], "b4": dz[1], "b5": dz[2]})
+    return g
+
+
+def test_softmax_differentiated_elementwise_is_named(examples):
+    net = derive.load(examples / "multiclass_2_2_3.toml")
+    assert check_gradients(net, student_softmax_gradients, points=3).agree
+    report = check_gradients(net, lambda p: student_softmax_gradients(p, diagonal_only=True), points=3)
+    assert not report.agree
+    assert [(m.mistake.name, m.where) for m in report.mistakes] == [("softmax-diagonal", "output layer 2")]

@@ -118,6 +118,14 @@ def _missing_derivative(g: Graph) -> list[Rewrite]:
     return _per_layer(g, [l.number for l in g.layers if not l.fused and l.activation != "identity"], make)
 
 
+def _softmax_diagonal(g: Graph) -> list[Rewrite]:
+    """Softmax differentiated as if elementwise: the off-diagonal −a_j·a_i dropped."""
+    def make(scope):
+        return {"local": {(out.name, net.name): sp.S.Zero for l in scope for j, out in enumerate(g.layers[l - 1].outs)
+                          for i, net in enumerate(g.layers[l - 1].nets) if i != j and net.name in out.local}}
+    return _per_layer(g, _activated(g, ("softmax",)), make)
+
+
 def _loss_factor(factor: int) -> Callable[[Graph], list[Rewrite]]:
     def rewrites(g: Graph) -> list[Rewrite]:
         local = {(top.name, parent): factor * d for top in g.tops for parent, d in top.local.items()}
@@ -191,6 +199,8 @@ MISTAKES: dict[str, Mistake] = {m.name: m for m in (
             "σ′ of the neuron below, out(1 − out), instead of its output out", _derivative_for_activation),
     Mistake("missing-derivative", "the activation's derivative (σ′ factor) is missing: ∂out/∂net taken as 1",
             _missing_derivative),
+    Mistake("softmax-diagonal", "softmax differentiated neuron by neuron: only ∂a_j/∂z_j = a_j(1 − a_j) kept, "
+            "the cross terms ∂a_j/∂z_i = −a_j·a_i (i ≠ j) left out", _softmax_diagonal),
     Mistake("missing-half", "a missing ½: the loss derivative is twice what it should be (E = Σ(t − o)² "
             "differentiated as if E = Σ½(t − o)², or the reverse)", _missing_half),
     Mistake("flipped-sign", "a flipped sign: (t − o) used where the derivative is −(t − o) = o − t",

@@ -9,6 +9,7 @@ one generated straight-line function: leaf values -> gradients by canonical name
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable, Mapping
 
 import numpy as np
@@ -48,8 +49,13 @@ class _Printer(NumPyPrinter):
         return "np." + fqn.split(".")[-1] if fqn.startswith("numpy.") else fqn
 
 
+_PRINTER = _Printer()
+
+
+@lru_cache(maxsize=65536)
 def numpy_code(expr: sp.Expr) -> str:
-    return _Printer().doprint(expr)
+    """One expression as NumPy code (cached: the variants of a network share most of their lines)."""
+    return _PRINTER.doprint(expr)
 
 
 class Compiled:
