@@ -51,6 +51,9 @@ def plot_sweep(result, path, title: str = "") -> None:
     ran = np.where(stopped, result.stopped_at_epoch, result.epochs)
     top.plot(x[stopped], ran[stopped], ".", color="C0", label="stopped (loss below the limit)")
     top.plot(x[~stopped], ran[~stopped], "x", color="C3", label="did not stop")
+    if result.copies <= 12:
+        for xk, rk in zip(x, ran):
+            top.annotate(str(int(rk)), (xk, rk), textcoords="offset points", xytext=(4, 4), fontsize=8)
     top.set_ylabel("epochs to stop")
     if ran.min() > 0 and ran.max() / ran.min() > 50:
         top.set_yscale("log")

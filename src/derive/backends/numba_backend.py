@@ -16,10 +16,10 @@ from ..train import TrainResult, needed_lines
 
 __all__ = ["train_copies_numba", "train_network_numba", "loop_source_numba", "compiled_numba"]
 
-# numba cannot type the walrus in the Python-float sigmoid; LLVM merges the two equal exp calls instead.
+# numba cannot type the walrus of the Python-float sigmoid; this form selects the numerator without a
+# branch, and LLVM computes the two equal exp(−|x|) once. exp only ever sees −|x|: no overflow.
 NUMBA = replace(SCALAR, name="numba", activation=dict(
-    SCALAR.activation, sigmoid="(1.0/(1.0 + _exp(-{x})) if {x} >= 0.0 else _exp({x})/(1.0 + _exp({x})))"))
-
+    SCALAR.activation, sigmoid="((1.0 if {x} >= 0.0 else _exp(-_abs({x}))) / (1.0 + _exp(-_abs({x}))))"))
 
 
 def _njit():
