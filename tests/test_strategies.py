@@ -50,6 +50,7 @@ BAD_ARGUMENTS = [
     (ds.spec_dicts, {"max_value": "1"}, r"max_value='1' must be a real number, got str"),
     (ds.spec_dicts, {"min_value": 1.0, "max_value": 0.0}, r"Cannot have max_value=0.0 < min_value=1.0"),
     (ds.specs, {"max_layers": 1}, r"max_layers=1 must be at least 2"),
+    (ds.specs, {"train_biases": "yes"}, r"train_biases='yes' must be True, False or None"),
     (ds.networks, {"kink_margin": -0.1}, r"kink_margin=-0.1 must be at least 0"),
     (ds.networks, {"saturation_margin": 0.5}, r"saturation_margin=0.5 must be in \[0, 0.5\)"),
     (ds.networks, {"min_width": 0}, r"min_width=0 must be at least 1"),
@@ -125,11 +126,11 @@ def test_drawn_specs_are_valid_and_pair_loss_with_output(spec):
 
 @FAST
 @given(ds.spec_dicts(activations=["tanh", "sigmoid"], losses=["bce", "mse"], biases=["shared"],
-                     notations=["seven"], min_layers=3, max_layers=3, min_width=2, max_width=2,
+                     notations=["seven"], train_biases=True, min_layers=3, max_layers=3, min_width=2, max_width=2,
                      min_value=0.5, max_value=0.75))
 def test_spec_dicts_respect_every_bound(data):
     spec = spec_from_dict(data)
-    assert spec.layers == (2, 2, 2) and spec.bias == "shared" and spec.notation == "seven"
+    assert spec.layers == (2, 2, 2) and spec.bias == "shared" and spec.notation == "seven" and spec.train_biases
     assert set(spec.activations) <= {"tanh", "sigmoid"}
     assert spec.loss == "mse" or spec.activations[-1] == "sigmoid"
     assert all(0.5 <= v <= 0.75 for v in spec.inputs + spec.weights + spec.biases)

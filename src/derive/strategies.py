@@ -179,7 +179,7 @@ def _float_lists(n: int, low: float, high: float) -> st.SearchStrategy[list[floa
 
 
 @st.composite
-def _spec_dict(draw, sizes, act_names, loss_names, bias_names, notation_names, low, high):
+def _spec_dict(draw, sizes, act_names, loss_names, bias_names, notation_names, train_biases, low, high):
     layers = list(draw(sizes))
     hidden = [a for a in act_names if a not in HIDDEN_FORBIDDEN]
     # one draw for the (loss, output activation) pair, so that it shrinks along one list
@@ -188,7 +188,8 @@ def _spec_dict(draw, sizes, act_names, loss_names, bias_names, notation_names, l
     bias = draw(st.sampled_from(bias_names))
     t_low, t_high = TARGET_RANGES.get(loss, (low, high))
     network = {"layers": layers, "activations": acts, "loss": loss, "bias": bias,
-               "train_biases": draw(st.booleans()), "notation": draw(st.sampled_from(notation_names)),
+               "train_biases": draw(st.booleans()) if train_biases is None else train_biases,
+               "notation": draw(st.sampled_from(notation_names)),
                "error_letter": draw(st.sampled_from(tuple(ERROR_LETTERS)))}
     values = {"inputs": draw(_float_lists(layers[0], low, high)),
               "targets": draw(_float_lists(layers[-1], t_low, t_high)),
@@ -201,14 +202,14 @@ def _spec_dict(draw, sizes, act_names, loss_names, bias_names, notation_names, l
 def spec_dicts(*, min_layers: int = 2, max_layers: int | None = None, min_width: int = 1,
                max_width: int | None = None, activations: Collection[str] | None = None,
                losses: Collection[str] | None = None, biases: Collection[str] | None = None,
-               notations: Collection[str] | None = None, min_value: float = -1.0, max_value: float = 1.0
-               ) -> st.SearchStrategy[dict[str, Any]]:
+               notations: Collection[str] | None = None, train_biases: bool | None = None,
+               min_value: float = -1.0, max_value: float = 1.0) -> st.SearchStrategy[dict[str, Any]]:
     """Spec dicts in the TOML layout ({"title", "network", "values"}) that `spec_from_dict` accepts.
 
     Losses pair with the output activation (LOSS_OUTPUTS); bce and cross_entropy targets lie in
     [0, 1]; every other number in [min_value, max_value]. Values are raw: they may sit on a relu
-    kink (use `networks` for gradient checks). Shrinks towards a 1-1 identity net, half_sse, no
-    bias, net-out notation, every value 0.
+    kink (use `networks` for gradient checks). `train_biases` None draws it. Shrinks towards a 1-1
+    identity net, half_sse, no bias, net-out notation, every value 0.
     """
     max_layers, max_width = _check_bounds(min_layers, max_layers, min_width, max_width)
     acts = _check_names(ACTIVATIONS if activations is None else activations, "activations", tuple(ACTIVATIONS))
@@ -216,6 +217,8 @@ def spec_dicts(*, min_layers: int = 2, max_layers: int | None = None, min_width:
     bias_names = _check_names(BIAS_SCHEMES if biases is None else biases, "biases", BIAS_ORDER)
     notation_names = _check_names(NOTATIONS if notations is None else notations, "notations", tuple(NOTATIONS))
     _check_values(min_value, max_value)
+    if train_biases is not None and not isinstance(train_biases, bool):
+        raise InvalidArgument(f"train_biases={train_biases!r} must be True, False or None (drawn)")
     if not any(_pairs(l, a) for l in loss_names for a in acts):
         needs = "; ".join(f"{l} needs {' or '.join(LOSS_OUTPUTS[l])}" for l in loss_names)
         raise InvalidArgument(f"no loss in losses={loss_names!r} pairs with an output activation in "
@@ -226,7 +229,8 @@ def spec_dicts(*, min_layers: int = 2, max_layers: int | None = None, min_width:
                                   f"so min_layers={min_layers!r} must be 2")
         max_layers = 2
     sizes = layer_sizes(min_layers=min_layers, max_layers=max_layers, min_width=min_width, max_width=max_width)
-    return _spec_dict(sizes, acts, loss_names, bias_names, notation_names, float(min_value), float(max_value))
+    return _spec_dict(sizes, acts, loss_names, bias_names, notation_names, train_biases, float(min_value),
+                      float(max_value))
 
 
 def specs(**kwargs) -> st.SearchStrategy[Spec]:
