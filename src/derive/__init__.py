@@ -9,10 +9,12 @@
 from .api import Network, load, network
 from .errors import DeriveError, NotSupported, SpecError, UserCodeError
 from .check import check_hand, check_numeric
+from .fit import run_fit
+from .fitspec import load_fit_spec
 from .proof import prove_equal
 from .usercode import check_gradients
 
 __all__ = ["Network", "load", "network", "DeriveError", "SpecError", "NotSupported", "UserCodeError",
            "check_hand", "check_numeric",
-           "prove_equal", "check_gradients"]
+           "prove_equal", "check_gradients", "load_fit_spec", "run_fit"]
 __version__ = "0.1.0"
