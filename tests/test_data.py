@@ -141,3 +141,9 @@ def test_unreadable_files(tmp_path):
 def test_every_dataset_has_a_loader():
     for info in DATASETS.values():
         assert hasattr(sklearn_datasets, info.loader)
+
+
+def test_the_core_loader_points_fit_specs_to_derive_fit(examples):
+    import derive
+    with pytest.raises(SpecError, match="derive fit SPEC"):
+        derive.load(examples / "file001_dual_layer.toml")

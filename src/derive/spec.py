@@ -91,6 +91,9 @@ def spec_from_dict(data: Mapping[str, Any], *, source: str | None = None) -> Spe
 
 def _validate(data, source) -> Spec:
     _mapping(data, "(top level)")
+    if "data" in data and "values" not in data:   # a data-set spec: read by fitspec.load_fit_spec (issue 6)
+        raise SpecError("data", "a spec with [values]; a spec with a [data] table trains on a data set: "
+                                "derive fit SPEC")
     _known_keys(data, TOP_KEYS, "")
     net = _mapping(_required(data, "network", ""), "network")
     _known_keys(net, NETWORK_KEYS, "network.")
