@@ -12,7 +12,7 @@ import pytest
 import derive
 import reference
 from derive.mistakes import MISTAKES, diagnose, mistaken_gradients, variants
-from derive.usercode import check_gradients
+from derive.codecheck import check_gradients
 
 
 def _sigmoid(z):

@@ -17,7 +17,8 @@ import derive
 import reference
 from derive.cli import main
 from derive.errors import UserCodeError
-from derive.usercode import check_gradients, load_function
+from derive.codecheck import check_gradients
+from derive.usercode import load_function
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "worked_examples"
 MAZUR = EXAMPLES / "mazur_2_2_2.toml"
@@ -184,7 +185,7 @@ def test_an_exception_in_user_code_shows_their_traceback(tmp_path, capsys, conte
     err = done.stderr
     assert "---- the traceback of your code" in err and "---- end of your traceback ----" in err
     assert where in err and str(tmp_path / "user.py") in err
-    assert "derive/usercode.py" not in err and "importlib" not in err   # their frames only
+    assert "derive/usercode.py" not in err and "derive/codecheck.py" not in err and "importlib" not in err   # their frames only
 
 
 def test_syntax_error_is_shown_where_it_is(tmp_path, capsys):
@@ -290,3 +291,31 @@ def test_prints_in_user_code_do_not_spoil_the_json(tmp_path, capsys):
     assert main(["check-code", str(MAZUR), f"{path}:gradients", "--json"]) == 0
     out, err = capsys.readouterr()
     assert json.loads(out)["agree"] is True and "debugging" in err
+
+
+def test_float32_code_is_told_its_tolerance(tmp_path):
+    """File 000's fixed class run in float32 (arrays of float32): right, but only to float32's digits."""
+    path = tmp_path / "f32.py"
+    path.write_text(
+        "import sys\n"
+        "import numpy as np\n"
+        f"sys.path.insert(0, {str(EXAMPLES)!r})\n"
+        "import notes_000_neural_network_fixed as fixed\n"
+        "def gradients(params):\n"
+        "    W1 = np.array([[params['w1'], params['w2']], [params['w3'], params['w4']]], dtype=np.float32)\n"
+        "    W2 = np.array([[params['w5'], params['w6']], [params['w7'], params['w8']]], dtype=np.float32)\n"
+        "    n = fixed.fixedNeuralNetwork(W1.copy(), W2.copy())\n"
+        "    n.bih, n.bho, n.eta = np.float32(params['b1']), np.float32(params['b2']), np.float32(1)\n"
+        "    n.train(fixed.INPUTS, fixed.TARGETS)\n"
+        "    g1, g2 = W1 - n.wih, W2 - n.who\n"
+        "    return dict(zip(['w1', 'w2', 'w3', 'w4', 'w5', 'w6', 'w7', 'w8'], [*g1.ravel(), *g2.ravel()]))\n")
+    fn = load_function(f"{path}:gradients")
+    net = derive.load(MAZUR)
+    assert fn(net.param_values())["w1"].dtype == "float32"
+    report = check_gradients(net, fn)
+    assert not report.agree                     # float32 rounding is beyond rtol 1e-6
+    assert report.diagnosis.startswith("your code returns float32 numbers") and "rtol 1e-4" in report.diagnosis
+    assert check_gradients(net, fn, rtol=1e-4, atol=1e-7).agree
+    doubled = lambda p: {k: 2 * v for k, v in fn(p).items()}
+    diagnosis = check_gradients(net, doubled).diagnosis      # a real mistake is not excused, and still named
+    assert "float32" not in diagnosis and diagnosis.startswith("missing-half")

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from .usercode import GradientFn, GradientReport, check_gradients
+from .codecheck import GradientReport, check_gradients
+from .usercode import GradientFn
 
 __all__ = ["assert_gradients_match", "failure_message"]
 

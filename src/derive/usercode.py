@@ -1,11 +1,9 @@
-"""A user's gradient code, loaded by path and checked against the derivation.
+"""A user's gradient code, loaded by path and called safely.
 
 `load_function("grads.py:gradients")` imports the file by its path (nothing is evaluated from a
-string) and `check_gradients(net, fn)` compares fn(params) -> {name: ∂E/∂name} with the derived
-gradients at the spec's values and, optionally, at random points; where they disagree, the
-library of common backprop mistakes (`derive.mistakes`) says which mistake gives the user's numbers.
-Anything wrong with the user's file or function is a UserCodeError (one line; the user's own
-traceback kept in `.user_traceback` when their code raised).
+string); `call_user(fn, params, …)` calls it and checks what it returns. Anything wrong with the
+user's file or function is a UserCodeError (one line; the user's own traceback kept in
+`.user_traceback` when their code raised). Comparing with the derivation: `derive.codecheck`.
 """
 
 from __future__ import annotations
@@ -16,16 +14,14 @@ import math
 import numbers
 import sys
 import traceback
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
 
 import numpy as np
 
-from .errors import SpecError, UserCodeError
+from .errors import UserCodeError
 
-__all__ = ["load_function", "check_gradients", "GradientReport", "ParamCheck", "random_points",
-           "call_user", "user_error"]
+__all__ = ["load_function", "call_user", "user_error"]
 
 GradientFn = Callable[[dict], Mapping]
 
@@ -125,11 +121,25 @@ def call_user(fn: GradientFn, params: Mapping[str, float], names: Mapping[str, s
             raise UserCodeError(f"{label}: returned key {key!r}; expected parameter names "
                                 f"({', '.join(required)})")
         out[names[key]] = _number(label, key, value)
+    out = _Grads(out)
+    out.dtype = _least_precise(result.values())
     missing = [name for name in required if name not in out]
     if missing:
         raise UserCodeError(f"{label}: returned no gradient for {', '.join(missing)}; "
                             f"expected keys {', '.join(required)}")
     return out
+
+
+class _Grads(dict):
+    """The user's gradients as floats, remembering the least precise float dtype they came in."""
+
+    dtype: np.dtype = np.dtype(np.float64)
+
+
+def _least_precise(values) -> np.dtype:
+    dtypes = [v.dtype for v in values if isinstance(getattr(v, "dtype", None), np.dtype)
+              and np.issubdtype(v.dtype, np.floating)]
+    return max(dtypes, key=lambda d: np.finfo(d).eps, default=np.dtype(np.float64))
 
 
 def _number(label: str, key: str, value) -> float:
@@ -150,147 +160,3 @@ def _label(fn) -> str:
     source = getattr(fn, "__derive_source__", None)
     name = getattr(fn, "__name__", repr(fn))
     return f"{source}:{name}" if source else name
-
-
-# --- comparing ----------------------------------------------------------------------------------
-@dataclass
-class ParamCheck:
-    """One parameter: the derived gradient, the user's, and whether they agree within tolerance."""
-
-    name: str
-    expected: float
-    got: float
-    ok: bool
-    point: int = 0   # 0: the spec's values; i > 0: the i-th random point (where it first failed)
-
-    @property
-    def abs_error(self) -> float:
-        return abs(self.got - self.expected)
-
-    @property
-    def rel_error(self) -> float:
-        """|got − expected| / max(|got|, |expected|), the usual gradient-check measure (0 when both are 0)."""
-        scale = max(abs(self.got), abs(self.expected))
-        return self.abs_error / scale if scale else 0.0
-
-
-@dataclass
-class GradientReport:
-    """The user's gradients against the derivation: per parameter, the verdict, and a diagnosis."""
-
-    params: dict[str, ParamCheck]
-    points: list[dict[str, float]]          # parameter values checked; points[0] are the spec's
-    rtol: float
-    atol: float
-    mistakes: list = field(default_factory=list)   # derive.mistakes.Match, when they disagree
-    scale: float | None = None                     # a common factor user/derived, if there is one
-    origin: str = "the spec's values"              # what points[0] is ("the given values" with at=)
-
-    @property
-    def agree(self) -> bool:
-        return all(c.ok for c in self.params.values())
-
-    @property
-    def disagreeing(self) -> list[str]:
-        return [name for name, c in self.params.items() if not c.ok]
-
-    @property
-    def diagnosis(self) -> str | None:
-        """Which known mistakes give exactly the user's numbers (None when they agree or none does)."""
-        if self.agree:
-            return None
-        if self.mistakes:
-            return "; ".join(m.describe() for m in self.mistakes)
-        if self.scale is not None:
-            return (f"every gradient is {self.scale:.6g} times the derivation's "
-                    "(a constant factor; no mistake in the library gives exactly this)")
-        return None
-
-    def tolerance(self, expected: float) -> float:
-        return self.atol + self.rtol * abs(expected)
-
-    def as_json(self) -> dict:
-        return {"agree": self.agree,
-                "params": {n: {"expected": c.expected, "got": c.got, "ok": c.ok} for n, c in self.params.items()},
-                "diagnosis": self.diagnosis,
-                "mistakes": [m.as_json() for m in self.mistakes],
-                "points": len(self.points) - 1, "rtol": self.rtol, "atol": self.atol}
-
-
-def random_points(start: Mapping[str, float], n: int, seed: int) -> list[dict[str, float]]:
-    """n parameter points near the spec's: each value moved by normal(0, ½·max(1, |value|)), seeded."""
-    rng = np.random.default_rng(seed)
-    return [{k: v + float(rng.normal(0.0, 0.5 * max(1.0, abs(v)))) for k, v in start.items()}
-            for _ in range(n)]
-
-
-def check_gradients(net, fn: GradientFn, *, rtol: float = 1e-6, atol: float = 1e-9, points: int = 0,
-                    seed: int = 0, at: Mapping[str, float] | None = None) -> GradientReport:
-    """Compare fn(params) with the derived ∂E/∂param at the spec's values (or at `at`, a value for
-    every parameter by canonical name) and at `points` random points near them.
-
-    `net` is a derive.Network (or a spec path); fn takes {canonical name: value} for every
-    parameter and returns {name: gradient} for every trained parameter (others optional)."""
-    from .api import Network, load
-    from .mistakes import diagnose
-
-    if not isinstance(net, Network):
-        net = load(net)
-    if points < 0 or not (rtol >= 0 and atol >= 0):
-        raise SpecError("check_gradients", "points, rtol and atol not negative", got=(points, rtol, atol))
-    start = net.param_values() if at is None else _point(net, at)
-    at = [start] + random_points(start, points, seed)
-    names = {p.canonical: p.canonical for p in net.graph.params} | {p.name: p.canonical for p in net.graph.params}
-    expected = [derived_at(net, point) for point in at]
-    got = [call_user(fn, point, names, net.trained) for point in at]
-    report = GradientReport(_compare(got, expected, rtol, atol), at, rtol, atol,
-                            origin="the spec's values" if start == net.param_values() else "the given values")
-    if not report.agree:
-        report.mistakes = diagnose(net, at, got, rtol=rtol, atol=atol)
-        report.scale = _common_scale(got, expected, rtol, atol)
-    return report
-
-
-def _point(net, at: Mapping[str, float]) -> dict[str, float]:
-    """`at` checked: a finite number for every parameter, by canonical name."""
-    names = net.params
-    if set(at) != set(names):
-        raise SpecError("at", f"a value for every parameter ({', '.join(names)})", got=sorted(at))
-    point = {name: float(at[name]) for name in names}
-    bad = [name for name, v in point.items() if not math.isfinite(v)]
-    if bad:
-        raise SpecError(f"at[{bad[0]!r}]", "a finite number", got=point[bad[0]])
-    return point
-
-
-def derived_at(net, params: Mapping[str, float]) -> dict[str, float]:
-    """The derivation's gradients (all parameters, canonical names) with the parameters set to `params`."""
-    leaves = net.graph.leaf_values()
-    leaves.update({p.name: params[p.canonical] for p in net.graph.params})
-    _, grads = net.program.function(leaves)
-    return {k: float(v) for k, v in grads.items()}
-
-
-def _close(got: float, expected: float, rtol: float, atol: float) -> bool:
-    return abs(got - expected) <= atol + rtol * abs(expected)
-
-
-def _compare(got: list[dict], expected: list[dict], rtol: float, atol: float) -> dict[str, ParamCheck]:
-    """Per parameter: the first point where it fails, else the spec's values."""
-    checks = {}
-    for name in got[0]:
-        failing = [i for i, (g, e) in enumerate(zip(got, expected)) if not _close(g[name], e[name], rtol, atol)]
-        i = failing[0] if failing else 0
-        checks[name] = ParamCheck(name, expected[i][name], got[i][name], not failing, i)
-    return checks
-
-
-def _common_scale(got: list[dict], expected: list[dict], rtol: float, atol: float) -> float | None:
-    """k when every user gradient is k × the derived one at every point (k ≠ 1), else None."""
-    pairs = [(g[n], e[n]) for g, e in zip(got, expected) for n in g if abs(e[n]) > atol]
-    if not pairs:
-        return None
-    k = pairs[0][0] / pairs[0][1]
-    if abs(k - 1) <= rtol or not all(_close(g, k * e, rtol, atol) for g, e in pairs):
-        return None
-    return k

@@ -9,7 +9,8 @@ import sys
 from ..api import load
 from ..errors import UserCodeError
 from ..text import number, table
-from ..usercode import GradientReport, check_gradients, load_function
+from ..codecheck import GradientReport, check_gradients
+from ..usercode import load_function
 
 
 def add_parser(sub) -> None:
