@@ -12,7 +12,7 @@ from .check import check_hand, check_numeric
 from .fit import run_fit
 from .fitspec import load_fit_spec
 from .proof import prove_equal
-from .usercode import check_gradients
+from .codecheck import check_gradients
 
 __all__ = ["Network", "load", "network", "DeriveError", "SpecError", "NotSupported", "UserCodeError",
            "check_hand", "check_numeric",
