@@ -107,6 +107,8 @@ def test_file_000_output_weights_one_path(mazur_f, w, o):
     frac(OUT["h1"], NET["h1"]) + r" &= \mathit{out}_{h1} \cdot \left(1 - \mathit{out}_{h1}\right)",
     frac(NET["h1"], "w_{1}") + " &= i_{1}",
     frac(NET["o2"], OUT["h1"]) + " &= w_{7}",
+    r"&+ \left(- (\mathit{target}_{o2} - \mathit{out}_{o2})\right) \cdot \mathit{out}_{o2} \cdot "
+    r"\left(1 - \mathit{out}_{o2}\right) \cdot w_{7} \cdot \mathit{out}_{h1} \cdot \left(1 - \mathit{out}_{h1}\right) \cdot i_{1}",
 ])
 def test_file_000_closed_forms_of_w1(mazur_f, factor):
     assert factor in text(closed(mazur_f.derivation("w1")))

@@ -81,6 +81,9 @@ def sum_rows(lhs: str, terms: Sequence[Sequence[str]], times: str, total: str = 
     """lhs = Σ Π factors, one path per row and at most FACTORS_PER_LINE factors a row; then = total."""
     rows: list[Row] = []
     for t, factors in enumerate(terms):
+        factors = list(factors)
+        if t and factors and factors[0].lstrip().startswith("-"):     # + (−(t − o)) · …, not + −(t − o) · …
+            factors[0] = rf"\left({factors[0]}\right)"
         for start in range(0, len(factors), FACTORS_PER_LINE):
             chunk = f" {times} ".join(factors[start:start + FACTORS_PER_LINE])
             if start:
@@ -88,7 +91,7 @@ def sum_rows(lhs: str, terms: Sequence[Sequence[str]], times: str, total: str = 
             elif t == 0:
                 rhs = "= " + chunk
             else:
-                rhs = "+ " + (rf"\left({chunk}\right)" if chunk.startswith("-") else chunk)
+                rhs = "+ " + chunk
             rows.append(Row(lhs if not rows else "", rhs))
     if total:
         rows.append(Row("", f"= {total}"))
