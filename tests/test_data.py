@@ -147,3 +147,43 @@ def test_the_core_loader_points_fit_specs_to_derive_fit(examples):
     import derive
     with pytest.raises(SpecError, match="derive fit SPEC"):
         derive.load(examples / "file001_dual_layer.toml")
+
+
+# --- fuzzing the fit spec loader: anything but a valid fit spec raises SpecError, nothing else escapes ---
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from conftest import EXAMPLES  # noqa: E402
+
+FIT_TEXTS = [p.read_text() for p in sorted(EXAMPLES.glob("file001_*.toml"))]
+VALUES = ['"x"', "[]", "{}", "-1", "0", "1", "2.5", "1e999", "nan", "inf", "true", '"sigmoid"', '"softmax"',
+          '"digits"', '"diabetes"', '"normal"', '"per_sample"', '"mean"', "[2]", "[64]", "[99]", "[30, 10, 1]",
+          "[64, 100, 10]", '"0.5"', "1979-05-27", "1e-10", "0.7", "[" * 300 + "]" * 300]
+
+
+@st.composite
+def mutated_fit_texts(draw):
+    lines = draw(st.sampled_from(FIT_TEXTS)).splitlines()
+    for _ in range(draw(st.integers(1, 3))):
+        assignments = [j for j, line in enumerate(lines) if "=" in line and not line.startswith("#")]
+        i = draw(st.sampled_from(assignments))
+        key = lines[i].split("=")[0]
+        op = draw(st.sampled_from(["value", "delete", "garbage"]))
+        if op == "value":
+            lines[i] = f"{key}= {draw(st.sampled_from(VALUES))}"
+        elif op == "delete":
+            del lines[i]
+        else:
+            lines[i] = draw(st.text(max_size=20))
+    return "\n".join(lines)
+
+
+@settings(max_examples=150, deadline=None)
+@given(mutated_fit_texts())
+def test_fuzzed_fit_specs_raise_only_spec_errors(tmp_path_factory, text):
+    path = tmp_path_factory.mktemp("fuzz") / "spec.toml"
+    path.write_text(text, encoding="utf-8")
+    try:
+        load_fit_spec(path)
+    except SpecError as exc:
+        assert str(path) in str(exc)

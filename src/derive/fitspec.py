@@ -140,6 +140,8 @@ def _network(net):
     """The core's own validation of layers, activation and loss names, then what matrix form supports."""
     _known_keys(net, NETWORK_KEYS, "network.")
     layers = _int_list(_required(net, "layers", "network."), "network.layers", minimum=1)
+    if len(layers) < 2:
+        raise SpecError("network.layers", "at least two layer sizes (inputs and outputs)", got=list(layers))
     placeholder = {"inputs": [0.0] * layers[0], "targets": [0.0] * layers[-1],
                    "weights": [0.0] * weight_count(layers), "biases": [0.0] * sum(layers[1:])}
     core = spec_from_dict({"network": dict(net), "values": placeholder})
