@@ -88,7 +88,7 @@ class Network:
         return train_network(net, epochs=t.epochs if epochs is None else epochs,
                              lr=self.spec.learning_rate if lr is None else lr,
                              stop_below=t.stop_below if stop_below is None else stop_below,
-                             dtype=dtype or t.dtype, print_every=print_every or t.print_every,
+                             dtype=dtype or t.dtype, print_every=t.print_every if print_every is None else print_every,
                              progress=progress, out=out, backend=backend)
 
     def __repr__(self) -> str:
