@@ -145,3 +145,10 @@ def test_cli_sweep_plot(examples, capsys, tmp_path):
 def test_cli_sweep_bad_input_exits_2(examples, capsys, argv):
     assert main(["sweep", str(examples / "seven_1_1.toml"), *argv]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_cli_sweep_diverging_copies_are_null_in_json(examples, capsys):
+    assert main(["sweep", str(examples / "seven_1_1.toml"), "--lr", "0.1,1.5", "--epochs", "2000", "--json"]) == 0
+    fast, diverged = json.loads(capsys.readouterr().out)["copies"]
+    assert fast["stopped_at_epoch"] == 13
+    assert diverged["loss"] is None and diverged["stopped_at_epoch"] is None

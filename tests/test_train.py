@@ -273,3 +273,17 @@ def test_missing_numba_is_one_line_naming_the_install(examples, capsys, monkeypa
     assert main(["train", str(examples / "seven_3_2.toml"), "--backend", "numba"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "pip install" in err and "numba" in err
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_cli_diverging_run_is_one_line(examples, capsys, dtype):
+    assert main(["train", str(examples / "seven_1_1.toml"), "--lr", "10", "--epochs", "1000", "--dtype", dtype]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "diverged" in err
+
+
+def test_api_rejects_bad_settings(examples):
+    net = load(examples, "seven_1_1")
+    for kw in ({"epochs": 0}, {"lr": float("nan")}, {"stop_below": float("inf")}, {"print_every": 0}):
+        with pytest.raises(derive.SpecError):
+            net.train(**kw)

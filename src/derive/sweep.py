@@ -43,11 +43,17 @@ class SweepResult:
         return np.where(self.stopped_at_epoch >= 0, self.stopped_at_epoch + 1, self.epochs)
 
     def as_json(self) -> dict:
+        """One object per copy, as the `train` JSON plus its "lr"; a number that diverged is null."""
         return {"copies": [{"lr": float(self.lrs[k]), "epochs_run": int(self.epochs_run[k]),
                             "stopped_at_epoch": None if self.stopped_at_epoch[k] < 0 else int(self.stopped_at_epoch[k]),
-                            "loss": float(self.loss[k]), "params": {p: float(v[k]) for p, v in self.params.items()},
-                            "outputs": np.asarray(self.outputs[k], dtype=float).tolist()}
+                            "loss": _finite(self.loss[k]), "params": {p: _finite(v[k]) for p, v in self.params.items()},
+                            "outputs": [_finite(o) for o in np.asarray(self.outputs[k], dtype=float).reshape(-1)]}
                            for k in range(self.copies)]}
+
+
+def _finite(x) -> float | None:
+    x = float(x)
+    return x if np.isfinite(x) else None
 
 
 def parse_lrs(text: str) -> np.ndarray:

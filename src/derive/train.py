@@ -18,12 +18,17 @@ from functools import lru_cache
 
 import numpy as np
 
-from .errors import SpecError
+from .errors import DeriveError, SpecError
 from .numeric import NUMPY, RUNTIME, SCALAR, SCALAR_RUNTIME, Dialect, Program
 
-__all__ = ["TrainResult", "LoopSpec", "loop_source", "compiled_loop", "train_network", "needed_lines", "DTYPES"]
+__all__ = ["TrainResult", "LoopSpec", "Diverged", "loop_source", "compiled_loop", "train_network", "needed_lines",
+           "DTYPES"]
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
+
+
+class Diverged(DeriveError):
+    """The loss or a parameter stopped being a finite number: the learning rate is too large."""
 
 
 @dataclass
@@ -155,6 +160,7 @@ def train_network(net, *, epochs: int, lr: float, stop_below: float | None = Non
     backend "python" (generated Python/NumPy loop) or "numba" (the same loop compiled; extra `fast`)."""
     if dtype not in DTYPES:
         raise SpecError("dtype", f"one of {', '.join(DTYPES)}", got=dtype)
+    _check_settings(epochs, lr, stop_below, print_every)
     if backend == "numba":
         if dtype != "float64" or print_every is not None:
             raise SpecError("backend", "python for float32 or a transcript (numba runs float64, silently)",
@@ -174,8 +180,11 @@ def train_network(net, *, epochs: int, lr: float, stop_below: float | None = Non
     report = _transcript(net, out or sys.stdout) if print_every is not None else None
     threshold = cast(stop_below) if stop_below is not None else None
     started = time.perf_counter()
-    loss, last, stopped = _run_chunks(loop, state, epochs, cast(lr), threshold, losses, report, print_every or 1,
-                                      progress)
+    try:
+        loss, last, stopped = _run_chunks(loop, state, epochs, cast(lr), threshold, losses, report,
+                                          print_every or 1, progress)
+    except OverflowError:
+        raise Diverged(f"training diverged: a number overflowed with lr {lr:g}; try a smaller --lr") from None
     run = last + 1
     params = {c: state[names[c]] for c in net.params}
     outputs = _outputs(program, state)
@@ -183,6 +192,26 @@ def train_network(net, *, epochs: int, lr: float, stop_below: float | None = Non
                        stopped_at_epoch=None if stopped < 0 else stopped, losses=[float(x) for x in losses[:run]],
                        epochs_run=run, outputs=[_plain(o) for o in outputs], dtype=dtype,
                        seconds=time.perf_counter() - started)
+
+
+def _check_settings(epochs, lr, stop_below, print_every) -> None:
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise SpecError("epochs", "a whole number >= 1", got=epochs)
+    if not math.isfinite(lr):
+        raise SpecError("lr", "a finite learning rate", got=lr)
+    if stop_below is not None and not math.isfinite(stop_below):
+        raise SpecError("stop_below", "a finite number", got=stop_below)
+    if print_every is not None and (not isinstance(print_every, int) or print_every < 1):
+        raise SpecError("print_every", "a whole number >= 1", got=print_every)
+
+
+def check_finite(result: TrainResult) -> TrainResult:
+    """The result, or Diverged when its loss or a parameter is not a finite number."""
+    numbers = [result.loss, *result.params.values()]
+    if not all(math.isfinite(float(v)) for v in numbers):
+        raise Diverged(f"training diverged: the loss is {float(result.loss)!r} after {result.epochs_run} epochs; "
+                       "try a smaller --lr")
+    return result
 
 
 def _run_chunks(loop, state, epochs, lr, stop_below, losses, report, every, progress):

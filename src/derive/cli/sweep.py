@@ -40,10 +40,11 @@ def run(args) -> int:
     net = load(args.spec)
     from ..sweep import parse_lrs, sweep
     t = net.spec.train
-    result = sweep(net, lrs=parse_lrs(args.lr) if args.lr else None, copies=args.copies, seed=args.seed,
-                   scale=args.scale, epochs=args.epochs or t.epochs,
-                   stop_below=t.stop_below if args.stop_below is None else args.stop_below,
-                   dtype=args.dtype or t.dtype, backend=args.backend, progress=None)
+    with np.errstate(over="ignore", invalid="ignore"):    # a diverging copy shows as nan/inf (null in JSON)
+        result = sweep(net, lrs=parse_lrs(args.lr) if args.lr else None, copies=args.copies, seed=args.seed,
+                       scale=args.scale, epochs=args.epochs or t.epochs,
+                       stop_below=t.stop_below if args.stop_below is None else args.stop_below,
+                       dtype=args.dtype or t.dtype, backend=args.backend, progress=None)
     if args.plot:
         from ..train_plots import plot_sweep
         plot_sweep(result, args.plot, title=net.spec.title or str(args.spec))

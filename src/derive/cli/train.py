@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import sys
 
+import numpy as np
+
 from ..api import load
 from ..errors import SpecError
 from ..text import number, table
@@ -40,9 +42,12 @@ def run(args) -> int:
     from . import emit_json
     _check(args)
     net = load(args.spec)
-    result = net.train(epochs=args.epochs, lr=args.lr, stop_below=args.stop_below, dtype=args.dtype,
-                       loss=args.loss, print_every=args.print_every, progress=None,
-                       out=sys.stderr if args.json else sys.stdout, backend=args.backend)
+    with np.errstate(over="ignore", invalid="ignore"):    # divergence is reported below, in one line
+        result = net.train(epochs=args.epochs, lr=args.lr, stop_below=args.stop_below, dtype=args.dtype,
+                           loss=args.loss, print_every=args.print_every, progress=None,
+                           out=sys.stderr if args.json else sys.stdout, backend=args.backend)
+    from ..train import check_finite
+    check_finite(result)
     if args.plot:
         from ..train_plots import plot_losses
         plot_losses(result, args.plot, title=net.spec.title or str(args.spec))
