@@ -42,6 +42,23 @@ def build_derive(layers, rng):
     return net.program.function
 
 
+def phases(layers, rng) -> dict[str, float]:
+    """Where derive's time goes for one net: graph, δ terms, code generation, compile."""
+    clear_cache()
+    marks = [time.perf_counter()]
+    net = derive.network(layers, ["sigmoid"] * (len(layers) - 1), loss="half_sse", bias="per_neuron",
+                         inputs=[rng.uniform(-1, 1) for _ in range(layers[0])],
+                         targets=[rng.uniform(0, 1) for _ in range(layers[-1])],
+                         weights=[rng.uniform(-1, 1) for _ in range(weight_count(layers))],
+                         biases=[rng.uniform(-1, 1) for _ in range(sum(layers[1:]))])
+    marks.append(time.perf_counter())
+    for step in (lambda: net.backprop, lambda: net.program, lambda: net.program.function):
+        step()
+        marks.append(time.perf_counter())
+    names = ["spec + graph", "δ terms", "code generation", "compile"]
+    return {name: end - start for name, start, end in zip(names, marks, marks[1:])}
+
+
 def build_peer(layers):
     """The textbook way: the loss as one expression, sympy.diff per weight, one lambdify of them all."""
     xs = sp.symbols(f"x1:{layers[0] + 1}", real=True)
@@ -117,6 +134,10 @@ def main(argv=None) -> None:
             signal.alarm(0)
         print(f"{name:>22} {n:>7} {ours:>9.3f} {n / ours:>10.0f} {theirs:>9.3f} {n / theirs:>10.0f} "
               f"{theirs / ours:>10.1f}x")
+
+    split = phases(NETS[-1], rng)
+    print(f"depth 10, width 8, one run by phase: "
+          + ", ".join(f"{name} {seconds:.3f} s" for name, seconds in split.items()))
 
 
 if __name__ == "__main__":
