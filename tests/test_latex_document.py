@@ -183,3 +183,32 @@ def test_notes_pdf_option(tmp_path, capsys):
     assert (tmp_path / "m.pdf").read_bytes().startswith(b"%PDF")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.pdf", "m.tex"]   # no scratch files left
     assert main(["notes", str(example("wikidocs_2_2_2")), "-o", str(out), "--pdf"]) == 2
+
+
+WIDE_AND_DEEP = {
+    "wide linear 5-6 (seven)": dict(layers=[5, 6], activations=["identity"], notation="seven", bias="per_neuron"),
+    "deep 2-5-5-5-2": dict(layers=[2, 5, 5, 5, 2], activations=["tanh", "sigmoid", "relu", "sigmoid"],
+                          notation="net-out", bias="shared"),
+}
+
+
+@pytest.mark.latex
+@needs_pdflatex
+@pytest.mark.parametrize("name", sorted(WIDE_AND_DEEP))
+def test_wide_and_deep_networks_stay_on_the_page(tmp_path, name):
+    """Sums over wide layers and long paths break over lines: pdflatex reports nothing too wide."""
+    import random
+    kw = dict(WIDE_AND_DEEP[name])
+    layers, rng = kw.pop("layers"), random.Random(1)
+    n_w = sum(a * b for a, b in zip(layers, layers[1:]))
+    n_b = sum(layers[1:]) if kw["bias"] == "per_neuron" else len(layers) - 1
+    net = derive.network(layers, kw.pop("activations"), inputs=[rng.uniform(-1, 1) for _ in range(layers[0])],
+                         targets=[rng.uniform(0.1, 0.9) for _ in range(layers[-1])],
+                         weights=[rng.uniform(-1, 1) for _ in range(n_w)], biases=[0.1] * n_b,
+                         learning_rate=0.1, **kw)
+    (tmp_path / "net.tex").write_text(tex(net))
+    done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "net.tex"], cwd=tmp_path,
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=240)
+    log = (tmp_path / "net.log").read_text(errors="replace")
+    assert done.returncode == 0, next((l for l in log.splitlines() if l.startswith("!")), "")
+    assert not [w for w in map(float, OVERFULL.findall(log)) if w > 1.0]

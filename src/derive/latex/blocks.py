@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Row", "Equation", "Heading", "Text", "Figure", "Block", "equation_tex", "equation_md",
+__all__ = ["wrapped", "Row", "Equation", "Heading", "Text", "Figure", "Block", "equation_tex", "equation_md",
            "aligned"]
 
 
@@ -18,9 +18,13 @@ class Row:
     rhs: str            # from the relation on: "= a + b", "+ c"
     note: str = ""      # a remark set apart to the right (e.g. what SymPy proved)
 
-    def tex(self) -> str:
+    def tex(self, tag: bool = False) -> str:
+        """The row for an aligned block; with `tag` the note goes to the right margin (\\tag*), where
+        amsmath moves it below the row when the row leaves it no room."""
         text = f"{self.lhs} &{self.rhs}"
-        return text + (rf" && {self.note}" if self.note else "")
+        if not self.note:
+            return text
+        return text + (rf" \tag*{{${self.note}$}}" if tag else rf" && {self.note}")
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,17 @@ class Figure:
 Block = Heading | Text | Equation | Figure
 
 
+def wrapped(lhs: str, terms: list[str], per_line: int, first: str = "= ", tail: str = "") -> list[Row]:
+    """lhs = t1 + t2 + … with at most `per_line` terms a row, so a wide layer's sum stays on the page."""
+    rows = []
+    for start in range(0, len(terms), per_line):
+        text = " + ".join(terms[start:start + per_line])
+        rows.append(Row(lhs if not rows else "", (first if not rows else r"\quad + ") + text))
+    if tail:
+        rows[-1] = Row(rows[-1].lhs, rows[-1].rhs + tail)
+    return rows
+
+
 def aligned(eq: Equation) -> str:
     """The rows as an `aligned` environment (for $$ blocks and Jupyter)."""
     body = r" \\ ".join(r.tex() for r in eq.rows)
@@ -59,7 +74,7 @@ def aligned(eq: Equation) -> str:
 
 
 def equation_tex(eq: Equation) -> str:
-    body = " \\\\\n".join(r.tex() for r in eq.rows)
+    body = " \\\\\n".join(r.tex(tag=True) for r in eq.rows)
     return "\\begin{align*}\n" + body + "\n\\end{align*}"
 
 

@@ -13,17 +13,18 @@ from pathlib import Path
 
 from ..errors import DeriveError
 from ..network import Role
-from .blocks import Equation, Figure, Heading, Row, Text, equation_md, equation_tex
+from .blocks import Equation, Figure, Heading, Row, Text, equation_md, equation_tex, wrapped
 from .figure import tikz, weights_table
 from .identities import identity_blocks
 from .names import latex_name, style_of
 from .printer import latex, number, with_numbers
 from .sheets import sheet_blocks
-from .steps import ALL_STEPS, STEP_TITLES, Numbers, step_equations
+from .steps import ALL_STEPS, STEP_TITLES, Numbers, _bracket, step_equations
 
 __all__ = ["blocks", "tex", "markdown", "write", "PREAMBLE", "MAX_PATHS"]
 
-MAX_PATHS = 32   # beyond this a derivation prints its δ form, not every path
+MAX_PATHS = 32        # beyond this a derivation prints its δ form, not every path
+TERMS_PER_LINE = 4    # a neuron's weighted sum breaks after this many terms
 
 LOSS_NAMES = {"half_sse": "half the sum of squared errors", "mse": "mean squared error (Keras' mse)",
               "bce": "binary cross-entropy", "cross_entropy": "cross-entropy"}
@@ -71,13 +72,13 @@ def _forward(net, nums: Numbers) -> list:
                     continue
                 src = latex(d, preset) if p.role is Role.WEIGHT else "1"
                 src_n = with_numbers(d, nums.values, nums.digits, preset) if p.role is Role.WEIGHT else "1"
-                pair = [latex_name(p.name, preset), src] if weight_first else [src, latex_name(p.name, preset)]
-                pair_n = [nums.show(nums.values[p.name]), src_n] if weight_first else [src_n, nums.show(nums.values[p.name])]
+                here, here_n = latex_name(p.name, preset), _bracket(nums.show(nums.values[p.name]))
+                pair, pair_n = ([here, src], [here_n, src_n]) if weight_first else ([src, here], [src_n, here_n])
                 symbolic.append(r" \cdot ".join(pair))
                 numeric.append(r" \times ".join(pair_n))
             lhs = latex_name(node.name, preset)
-            rows += [Row(lhs, "= " + " + ".join(symbolic)),
-                     Row("", "= " + " + ".join(numeric) + f" = {nums.show(nums.values[node.name])}")]
+            rows += wrapped(lhs, symbolic, TERMS_PER_LINE)
+            rows += wrapped("", numeric, TERMS_PER_LINE, tail=f" = {nums.show(nums.values[node.name])}")
         if not layer.fused:
             for node in layer.outs:
                 rows.append(Row(latex_name(node.name, preset),
@@ -92,9 +93,15 @@ def _error(net, nums: Numbers) -> list:
     g, preset = net.graph, net.graph.notation.name
     rows = []
     for node in [*g.errors, g.total]:
+        value = f" = {nums.show(nums.values[node.name])}"
+        if node is g.total and len(node.definition.args) > TERMS_PER_LINE and node.definition.is_Add:
+            parts = list(node.definition.args)     # many outputs: E_total = E_o1 + … broken over lines
+            rows += wrapped(latex_name(node.name, preset), [latex(a, preset) for a in parts], TERMS_PER_LINE)
+            rows += wrapped("", [with_numbers(a, nums.values, nums.digits, preset) for a in parts],
+                            TERMS_PER_LINE, tail=value)
+            continue
         rows.append(Row(latex_name(node.name, preset), f"= {latex(node.definition, preset)}"))
-        rows.append(Row("", f"= {with_numbers(node.definition, nums.values, nums.digits, preset)}"
-                            f" = {nums.show(nums.values[node.name])}"))
+        rows.append(Row("", f"= {with_numbers(node.definition, nums.values, nums.digits, preset)}{value}"))
     return [Heading("Error", 1), Text(f"Loss: {LOSS_NAMES.get(g.spec.loss, g.spec.loss)}."), Equation(rows)]
 
 

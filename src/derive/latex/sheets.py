@@ -14,7 +14,7 @@ import sympy as sp
 from ..errors import NotSupported
 from ..network import Graph, Node, Role
 from ..proof import Proof, prove_equal
-from .blocks import Equation, Heading, Row, Text
+from .blocks import Equation, Heading, Row, Text, wrapped
 from .names import latex_name
 from .printer import latex, number, partial, with_numbers
 from .steps import Numbers, changed_value
@@ -22,6 +22,7 @@ from .steps import Numbers, changed_value
 __all__ = ["Line", "Sheet", "seven_network", "sheet", "sheet_blocks"]
 
 TIMES = r" \cdot "
+TERMS_PER_LINE = 4   # a sum of more terms (a wide layer) breaks over lines
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,9 @@ def _rows(line: Line) -> list[Row]:
     value = number(line.value)
     if line.numbers == line.text:
         return [Row(lhs, f"= {line.text} = {value}", note)]
-    return [Row(lhs, f"= {line.text}", note), Row("", f"= {line.numbers} = {value}")]
+    rows = wrapped(lhs, line.text.split(" + "), TERMS_PER_LINE)
+    rows[0] = Row(rows[0].lhs, rows[0].rhs, note)
+    return rows + wrapped("", line.numbers.split(" + "), TERMS_PER_LINE, tail=f" = {value}")
 
 
 def sheet_blocks(net, title: str = "The seven formulas (file 004)") -> list:

@@ -16,7 +16,7 @@ from typing import Sequence
 import sympy as sp
 
 from ..derivation import Derivation, Factor
-from .blocks import Equation, Row
+from .blocks import Equation, Row, wrapped
 from .names import latex_name, style_of
 from .printer import latex, number, partial, with_numbers
 
@@ -167,12 +167,15 @@ def shared(d: Derivation, nums: Numbers) -> Equation:
             Row("", "= " + r" \times ".join(_bracket(nums.show(v)) for v in chain_values) + f" = {nums.show(grad)}")]
     children = g.children[a.name]
     terms = [(delta(c), local(c, a.name)) for c in children]
-    rows += [Row(partial(total, a.name, preset),
-                 "= " + " + ".join(partial(total, c, preset) + r" \cdot " + partial(c, a.name, preset)
-                                   for c in children)),
-             Row("", "= " + " + ".join(f"{_bracket(nums.show(x))} \\times {_bracket(nums.show(y))}" for x, y in terms)
-                 + (" = " + _signed_sum([nums.show(x * y) for x, y in terms]) if len(terms) > 1 else "")
-                 + f" = {nums.show(delta(a.name))}")]
+    rows += wrapped(partial(total, a.name, preset),
+                    [partial(total, c, preset) + r" \cdot " + partial(c, a.name, preset) for c in children], 2)
+    products = [f"{_bracket(nums.show(x))} \\times {_bracket(nums.show(y))}" for x, y in terms]
+    contributions = " = " + _signed_sum([nums.show(x * y) for x, y in terms]) if len(terms) > 1 else ""
+    if len(terms) <= 2:      # file 003: = 0.0499 × 0.45 + 0.0142 × 0.7 = 0.0224 + 0.00997 = 0.0324
+        rows.append(Row("", "= " + " + ".join(products) + contributions + f" = {nums.show(delta(a.name))}"))
+    else:
+        rows += wrapped("", products, 4)
+        rows.append(Row("", contributions.lstrip() + f" = {nums.show(delta(a.name))}"))
     return Equation(rows)
 
 
