@@ -8,6 +8,10 @@
                                         a user's gradient function against the derivation
     derive fit SPEC [SPEC ...] [--plot PNG] [--json]
                                         train on a data set (file 001), the notes' numbers checked
+    derive latex SPEC [PARAM] [--steps chain,closed,numbers,update] [--digits N] [--sheet]
+                                        LaTeX of a derivation as the notes write it, with numbers
+    derive notes SPEC -o FILE.tex|FILE.md [--force] [--pdf]
+                                        a whole document for lecture notes (pdflatex compiles it)
 
 Bad input (a malformed spec, an unknown name) prints one line and exits 2, never a traceback.
 """
