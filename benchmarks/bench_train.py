@@ -162,14 +162,19 @@ def ready_to_train():
 
 def case_c(repeats: int):
     from derive.train import _compiled
-    cold = subprocess.run([sys.executable, __file__, "--cold"], capture_output=True, text=True).stdout.strip()
+    def fresh(*flags):
+        done = subprocess.run([sys.executable, __file__, "--cold", *flags], capture_output=True, text=True)
+        return float(done.stdout.strip())
+    cold = statistics.median(fresh() for _ in range(3))
+    warm_sympy = statistics.median(fresh("--warm-sympy") for _ in range(3))
     times = []
     for _ in range(repeats):
         _compiled.cache_clear()
         start = time.perf_counter()
         ready_to_train()
         times.append(time.perf_counter() - start)
-    rows = [("derive: load, derive, generate, compile (first in a fresh process)", float(cold)),
+    rows = [("derive: load, derive, generate, compile (first in a fresh process)", cold),
+            ("  the same after sympy's own first-use imports (one small expression)", warm_sympy),
             ("derive: the same, median of later runs in one process", statistics.median(times))]
     net = derive_net()
     if available("numba"):
@@ -188,6 +193,10 @@ def case_c(repeats: int):
 
 def cold_start() -> None:
     import derive  # noqa: F401  (import time is not counted: sympy and numpy load once per process)
+    if "--warm-sympy" in sys.argv:     # sympy imports more modules on its first sums and products
+        import sympy
+        a, b, c = sympy.symbols("a b c", real=True)
+        sympy.Add(a * b, sympy.exp(-c), evaluate=True).diff(a)
     start = time.perf_counter()
     ready_to_train()
     print(time.perf_counter() - start)
@@ -224,6 +233,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--memory-of", help=argparse.SUPPRESS)
     parser.add_argument("--cold", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--warm-sympy", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.cold:
         cold_start()

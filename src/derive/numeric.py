@@ -149,7 +149,8 @@ class Program:
         return list(forward), list(backward), list(gradient)
 
     def _print_lines(self, dialect: Dialect) -> tuple[list[str], list[str], list[str]]:
-        code = lambda e: dialect.printer().doprint(_evaluated(e))
+        printer = dialect.printer()
+        code = lambda e: printer.doprint(_evaluated(e))
         forward = []
         for layer in self.net.layers:
             forward += [f"{n.name} = {code(n.definition)}" for n in layer.nets]
