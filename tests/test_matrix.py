@@ -192,3 +192,19 @@ def test_file002_and_perceptron():
 def test_file002_softmax_spec(examples):
     outputs = derive.load(examples / "file002_softmax.toml").evaluation.outputs
     np.testing.assert_allclose(outputs, [0.01821127, 0.24519181, 0.73659691], atol=5e-9)
+
+
+@pytest.mark.latex
+def test_matrix_latex_compiles(tmp_path):
+    import shutil
+    import subprocess
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex not installed")
+    md = MatrixDerivation((30, 10, 1), ("sigmoid", "sigmoid"), "bce")
+    deep = MatrixDerivation((4, 5, 3, 2), ("tanh", "sigmoid", "softmax"), "cross_entropy")
+    body = "".join(f"\\[{block}\\]\n" for block in (md.forward_latex(), md.latex(), deep.latex()))
+    (tmp_path / "m.tex").write_text("\\documentclass{article}\\usepackage{amsmath,amssymb}\n"
+                                    f"\\begin{{document}}\n{body}\\end{{document}}\n")
+    done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "m.tex"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-2000:]

@@ -178,12 +178,12 @@ class MatrixDerivation:
         params = [p for l in range(1, self.depth + 1) for p in (self.W[l].name, self.b[l].name)]
         body = []
         for l in range(1, self.depth + 1):
-            body.append(f"{self.Z[l].name} = {_code(self.forward[self.Z[l]])}")
+            body.append(f"{self.Z[l].name} = {self._gen(self.forward[self.Z[l]])}")
             body.append(f"{self.A[l].name} = _act_{self.activations[l - 1]}({self.Z[l].name})")
         for symbol, definition in self.deltas.items():
-            body.append(f"{symbol.name} = {_code(definition)}")
+            body.append(f"{symbol.name} = {self._gen(definition)}")
         for name, step in self.steps.items():
-            body.append(f"_g_{name} = {_code(step.delta_form)}")
+            body.append(f"_g_{name} = {self._gen(step.delta_form)}")
         body.append("if lr != 1:")
         body += [f"    _g_{name} *= lr" for name in params]
         body += [f"{name} -= _g_{name}" for name in params]
@@ -194,12 +194,16 @@ class MatrixDerivation:
                 + "\n".join("    " + line for line in body) + "\n")
 
 
+    def _gen(self, expr) -> str:
+        """NumPy code for one expression, the ones column renamed to the name the code printer knows."""
+        return _code(expr.xreplace({self.ones: MatrixSymbol(MATRIX.ones, self.m, 1)}))
+
     def numpy_forward_source(self) -> str:
         """def forward(X, W1, b1, …): the pre-activation Z_L of the output layer (for predictions)."""
         params = [p for l in range(1, self.depth + 1) for p in (self.W[l].name, self.b[l].name)]
         body = []
         for l in range(1, self.depth + 1):
-            body.append(f"{self.Z[l].name} = {_code(self.forward[self.Z[l]])}")
+            body.append(f"{self.Z[l].name} = {self._gen(self.forward[self.Z[l]])}")
             if l < self.depth:
                 body.append(f"{self.A[l].name} = _act_{self.activations[l - 1]}({self.Z[l].name})")
         body.append(f"return {self.Z[self.depth].name}")
