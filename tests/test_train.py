@@ -287,3 +287,11 @@ def test_api_rejects_bad_settings(examples):
     for kw in ({"epochs": 0}, {"lr": float("nan")}, {"stop_below": float("inf")}, {"print_every": 0}):
         with pytest.raises(derive.SpecError):
             net.train(**kw)
+
+
+def test_two_two_transcript_prints_neuron_by_neuron_as_242_6(examples, capsys):
+    text, _ = transcript(capsys, load(examples, "seven_2_2"), epochs=200, lr=0.01, stop_below=1e-7)
+    assert text.endswith("epoch = 79\n y1 : 27.000\n y2 : -30.000\n w1 : 4.143\n w2 : 5.714\n b1 : 1.571\n"
+                         " w3 : -3.571\n w4 : -6.857\n b2 : -2.286\n")
+    text, _ = transcript(capsys, load(examples, "seven_2_1"), epochs=200, lr=0.01, stop_below=1e-7)
+    assert text.endswith("epoch = 65\n y : 27.000\n w1 : 4.143\n w2 : 5.714\n b : 1.571\n")

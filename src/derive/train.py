@@ -267,16 +267,29 @@ def _plain(x):
 
 
 def _transcript(net, out):
-    """The notes' lines (file 004): `epoch = 0`, then ` y : 7.000` per output, ` w : 3.060` per parameter."""
-    outs = [o.name for o in net.graph.outputs]
-    params = [p.name for p in net.graph.trained_params]
+    """The notes' lines (file 004): `epoch = 0`, then ` y : 7.000` per output, then ` w : 3.060` per
+    trained parameter, neuron by neuron (its weights, then its bias) as 242_6.py prints them."""
+    graph = net.graph
+    outs = [o.name for o in graph.outputs]
+    trained = [p.name for p in graph.trained_params]
+    order = [trained.index(name) for name in _by_neuron(graph) if name in trained]
 
     def report(epoch, ys, ps):
         lines = [f"epoch = {epoch}"] + [f" {n} : {float(v):.3f}" for n, v in zip(outs, ys)]
-        lines += [f" {n} : {float(v):.3f}" for n, v in zip(params, ps)]
+        lines += [f" {trained[i]} : {float(ps[i]):.3f}" for i in order]
         out.write("\n".join(lines) + "\n")
 
     return report
+
+
+def _by_neuron(graph) -> list[str]:
+    """Parameter names layer by layer, neuron by neuron: the weights into a neuron, then its bias."""
+    params = {p.name for p in graph.params}
+    seen: list[str] = []
+    for layer in graph.layers:
+        for node in layer.nets:
+            seen += [name for name in node.local if name in params and name not in seen]
+    return seen
 
 
 def with_loss(net, loss: str):
