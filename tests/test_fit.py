@@ -205,3 +205,14 @@ def test_fit_command_bad_spec_one_line_exit_2(tmp_path, capsys, text, key):
     assert main(["fit", str(path)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and str(path) in err and key in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--lr", "5", "--epochs", "3"], "training diverged"),
+    (["--lr", "nan"], "--lr: expected a finite number"),
+    (["--epochs", "0"], "--epochs: expected a whole number"),
+])
+def test_fit_command_divergence_and_bad_options_one_line_exit_2(capsys, args, expected):
+    assert main(["fit", str(EXAMPLES / "file001_neuron.toml"), *args, "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and len(captured.err.strip().splitlines()) == 1 and expected in captured.err

@@ -15,10 +15,11 @@ from functools import lru_cache
 import numpy as np
 
 from .data import Prepared, prepare
+from .errors import DeriveError
 from .fitspec import FitSpec
 from .matrix import MatrixDerivation
 
-__all__ = ["FitResult", "Expectation", "run_fit", "initial_params", "compiled", "ACTIVATIONS", "EXPECT_RTOL"]
+__all__ = ["FitResult", "Expectation", "Diverged", "run_fit", "initial_params", "compiled", "ACTIVATIONS", "EXPECT_RTOL"]
 
 EXPECT_RTOL = 1e-10   # the notes print 16 digits; the last may differ by summation order
 
@@ -85,6 +86,10 @@ def initial_params(spec: FitSpec, dtype=np.float64) -> dict[str, np.ndarray]:
         params[f"W{l}"] = W.astype(dtype)
         params[f"b{l}"] = np.full((1, b), 1.0 if init.biases == "ones" else 0.0, dtype=dtype)
     return params
+
+
+class Diverged(DeriveError):
+    """Training produced a loss that is not a finite number (learning rate too large for the data)."""
 
 
 @dataclass(frozen=True)
@@ -157,7 +162,9 @@ def run_fit(spec: FitSpec, *, epochs: int | None = None, learning_rate: float | 
     params = initial_params(spec, dtype)
     names = list(params)
     loop = _per_sample if spec.fit.updates == "per_sample" else _full_batch
-    losses = loop(step, data.X_train, data.Y_train, [params[n] for n in names], lr, epochs, spec)
+    with np.errstate(over="ignore", invalid="ignore"):     # divergence is reported below, once
+        losses = loop(step, data.X_train, data.Y_train, [params[n] for n in names], lr, epochs, spec)
+    _check_finite(losses, params, spec, lr)
     if spec.fit.report_loss == "mean":
         losses = [value / len(data.X_train) for value in losses]
     accuracy = None
@@ -168,6 +175,15 @@ def run_fit(spec: FitSpec, *, epochs: int | None = None, learning_rate: float | 
                        0 if data.X_test is None else len(data.X_test), epochs, lr)
     result.expectations = [Expectation(k, v, result.value(k)) for k, v in spec.expect.items()]
     return result
+
+
+def _check_finite(losses, params, spec, lr) -> None:
+    bad = next((epoch for epoch, value in enumerate(losses) if not np.isfinite(value)), None)
+    if bad is None and all(np.isfinite(p).all() for p in params.values()):
+        return
+    where = f"from epoch {bad}" if bad is not None else "in the parameters"
+    raise Diverged(f"{spec.source or 'fit'}: training diverged (not a finite number {where}) "
+                   f"with learning rate {lr:g}: expected a smaller fit.learning_rate / --lr")
 
 
 def _full_batch(step, X, Y, params, lr, epochs, spec) -> list[float]:

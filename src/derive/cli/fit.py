@@ -11,6 +11,7 @@ Exit status 1 when a number of a spec's [expect] table disagrees (beyond 1e-10 r
 
 from __future__ import annotations
 
+import math
 import textwrap
 from pathlib import Path
 
@@ -36,6 +37,8 @@ def run(args) -> int:
     from . import emit_json
     if args.epochs is not None and args.epochs < 1:
         raise _usage("--epochs", "a whole number >= 1", args.epochs)
+    if args.lr is not None and not math.isfinite(args.lr):
+        raise _usage("--lr", "a finite number", args.lr)
     specs = [load_fit_spec(path) for path in args.specs]
     results = [run_fit(spec, epochs=args.epochs, learning_rate=args.lr) for spec in specs]
     if args.plot:
