@@ -152,3 +152,14 @@ def test_cli_sweep_diverging_copies_are_null_in_json(examples, capsys):
     fast, diverged = json.loads(capsys.readouterr().out)["copies"]
     assert fast["stopped_at_epoch"] == 13
     assert diverged["loss"] is None and diverged["stopped_at_epoch"] is None
+
+
+def test_chunked_sweep_behind_a_progress_bar_is_the_same_sweep(examples):
+    pytest.importorskip("tqdm")
+    net = load(examples, "seven_1_1")
+    a = sweep(net, lrs=[0.05, 0.01, 0.005, 0.001], epochs=3000, stop_below=1e-7, progress=False)
+    b = sweep(net, lrs=[0.05, 0.01, 0.005, 0.001], epochs=3000, stop_below=1e-7, progress=True)
+    assert a.stopped_at_epoch.tolist() == b.stopped_at_epoch.tolist()
+    assert a.stopped_at_epoch.tolist()[:3] == [31, 172, 349]
+    for p in net.params:
+        assert a.params[p].tolist() == b.params[p].tolist()

@@ -295,3 +295,12 @@ def test_two_two_transcript_prints_neuron_by_neuron_as_242_6(examples, capsys):
                          " w3 : -3.571\n w4 : -6.857\n b2 : -2.286\n")
     text, _ = transcript(capsys, load(examples, "seven_2_1"), epochs=200, lr=0.01, stop_below=1e-7)
     assert text.endswith("epoch = 65\n y : 27.000\n w1 : 4.143\n w2 : 5.714\n b : 1.571\n")
+
+
+def test_chunked_run_behind_a_progress_bar_is_the_same_run(examples):
+    pytest.importorskip("tqdm")
+    for name, kw in (("mazur_2_2_2", {"epochs": 3000}), ("seven_1_1", {"lr": 0.005, "epochs": 2000})):
+        plain = load(examples, name).train(progress=False, **kw)
+        chunked = load(examples, name).train(progress=True, **kw)
+        assert (chunked.params, chunked.losses, chunked.stopped_at_epoch) == (plain.params, plain.losses,
+                                                                                plain.stopped_at_epoch)
