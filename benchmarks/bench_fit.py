@@ -117,7 +117,32 @@ def main() -> int:
         median = statistics.median(values)
         print(f"  {name:<58} {median:9.4f} {median / base:6.2f}×")
     print(f"\n  one-time: derive the matrix form and compile its step: {setup * 1000:.1f} ms")
+    per_sample(args.repeats)
     return 0
+
+
+def per_sample(repeats: int) -> None:
+    """Not a goal of the issue, shown for honesty: the per-sample loops (one update per sample) against
+    the notes' Neuron (NumPy scalars) and LogisticNeuron (30-vectors), 100 epochs each."""
+    from derive.data import prepare
+    from derive.fit import run_fit
+    from derive.fitspec import load_fit_spec
+    print("\nper-sample updates, 100 epochs (derive runs its matrix step on 1-row batches)\n")
+    print(f"  {'case':<34} {'derive s':>9} {'notes s':>9} {'ratio':>7}")
+    for name, cls in (("file001_neuron", notes001.Neuron), ("file001_logistic_neuron", notes001.LogisticNeuron)):
+        spec = load_fit_spec(SPEC.with_name(f"{name}.toml"))
+        data = prepare(spec.data)
+        x = data.X_train[:, 0] if data.X_train.shape[1] == 1 else data.X_train
+        y = data.Y_train.ravel()
+        peers = {"derive": lambda: run_fit(spec, data=data), "notes": lambda: cls().fit(x, y)}
+        times = {k: [] for k in peers}
+        for _ in range(max(3, repeats // 3)):
+            for k, run in peers.items():
+                start = time.perf_counter()
+                run()
+                times[k].append(time.perf_counter() - start)
+        ours, theirs = statistics.median(times["derive"]), statistics.median(times["notes"])
+        print(f"  {name:<34} {ours:9.3f} {theirs:9.3f} {ours / theirs:6.2f}×")
 
 
 if __name__ == "__main__":

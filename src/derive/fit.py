@@ -195,17 +195,18 @@ def _full_batch(step, X, Y, params, lr, epochs, spec) -> list[float]:
 
 
 def _per_sample(step, X, Y, params, lr, epochs, spec) -> list[float]:
+    """One update per sample; each sample's loss is taken from its forward pass (before its update) and
+    the epoch's losses are added up once, vectorised, at the end of the epoch."""
     rng = np.random.RandomState(spec.fit.seed) if spec.fit.shuffle else None
     rows_X = [X[i:i + 1] for i in range(len(X))]
     rows_Y = [Y[i:i + 1] for i in range(len(Y))]
+    Zs, As = np.empty_like(Y), np.empty_like(Y)
     losses = []
     for _ in range(epochs):
-        order = rng.permutation(np.arange(len(X))) if rng is not None else range(len(X))
-        total = 0.0
-        for i in order:
-            Z, A = step(rows_X[i], rows_Y[i], *params, lr)
-            total += float(_sample_losses(Z, A, rows_Y[i], spec.loss, spec.fit.loss_clip)[0])
-        losses.append(total)
+        order = rng.permutation(np.arange(len(X))) if rng is not None else np.arange(len(X))
+        for k, i in enumerate(order):
+            Zs[k], As[k] = step(rows_X[i], rows_Y[i], *params, lr)
+        losses.append(float(_sample_losses(Zs, As, Y[order], spec.loss, spec.fit.loss_clip).sum()))
     return losses
 
 
