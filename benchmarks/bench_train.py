@@ -33,13 +33,17 @@ ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "worked_examples" / "mazur_2_2_2.toml"
 
 
-def median_time(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def round_robin(runs: list[tuple], repeats: int) -> dict[str, float]:
+    """Median seconds per peer; the peers take turns, repeat by repeat, so that the load of this shared
+    machine falls on all of them alike. runs: (name, fn, how many repeats at most)."""
+    times: dict[str, list[float]] = {name: [] for name, _, _ in runs}
+    for r in range(repeats):
+        for name, fn, most in runs:
+            if r < most:
+                start = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(ts) for name, ts in times.items()}
 
 
 def available(module: str) -> bool:
@@ -81,12 +85,11 @@ def case_a(iterations: int, repeats: int) -> list[tuple]:
         runs.append(("JAX jit, whole loop in lax.fori_loop", lambda: peers.jax_loop_single(iterations, fns), repeats))
     else:
         notes.append("jax not installed: pip install jax jaxlib")
-    rows = []
-    for name, fn, n in runs:
+    for name, fn, _ in runs:
         got = fn()                                   # warm-up (compiles jit/numba) and correctness
         assert np.allclose(got, expected, rtol=0, atol=1e-9), (name, got, expected)
-        rows.append((name, median_time(fn, n)))
-    return rows, notes
+    medians = round_robin(runs, repeats)
+    return [(name, medians[name]) for name, _, _ in runs], notes
 
 
 # --- (b) ------------------------------------------------------------------------------------------
@@ -118,11 +121,10 @@ def case_b(copies: int, iterations: int, repeats: int):
     reference = small["NumPy by hand, unrolled (K,) arrays"]()
     for name, fn in small.items():                  # the peers agree (and jit/numba compile) on a small run
         assert np.allclose(fn(), reference, rtol=0, atol=1e-12), name
-    rows = []
-    for name, fn in runs.items():
+    for fn in runs.values():
         fn()                                         # warm-up at full size
-        rows.append((name, median_time(fn, repeats), peak_memory(name, copies, iterations)))
-    return rows
+    medians = round_robin([(name, fn, repeats) for name, fn in runs.items()], repeats)
+    return [(name, medians[name], peak_memory(name, copies, iterations)) for name in runs]
 
 
 def rss_kb(field: str) -> int:
@@ -165,8 +167,8 @@ def case_c(repeats: int):
     def fresh(*flags):
         done = subprocess.run([sys.executable, __file__, "--cold", *flags], capture_output=True, text=True)
         return float(done.stdout.strip())
-    cold = statistics.median(fresh() for _ in range(3))
-    warm_sympy = statistics.median(fresh("--warm-sympy") for _ in range(3))
+    cold = statistics.median(fresh() for _ in range(5))
+    warm_sympy = statistics.median(fresh("--warm-sympy") for _ in range(5))
     times = []
     for _ in range(repeats):
         _compiled.cache_clear()

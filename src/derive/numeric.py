@@ -50,6 +50,14 @@ def _heaviside(x, at_zero=0.0):
     return np.where(x > 0, 1, np.where(x < 0, 0, at_zero)).astype(np.result_type(x, np.float32))
 
 
+def _positive_first(terms: list) -> list:
+    """Terms of a sum with a positive one first: `t - o`, one operation, rather than `-o + t`, two."""
+    for i, term in enumerate(terms):
+        if not term.could_extract_minus_sign():
+            return [term] + terms[:i] + terms[i + 1:]
+    return terms
+
+
 class _NumPyPrinter(NumPyPrinter):
     """NumPy code for our expressions: plain names, numbers as Python floats (weak: they keep the
     arrays' dtype), our Heaviside convention."""
@@ -65,6 +73,9 @@ class _NumPyPrinter(NumPyPrinter):
     def _module_format(self, fqn, register=True):
         return "np." + fqn.split(".")[-1] if fqn.startswith("numpy.") else fqn
 
+    def _as_ordered_terms(self, expr, order=None):
+        return _positive_first(list(super()._as_ordered_terms(expr, order=order)))
+
 
 class _ScalarPrinter(PythonCodePrinter):
     """Python-float code: math functions bound to local names (_exp, _log), Heaviside inline."""
@@ -74,6 +85,9 @@ class _ScalarPrinter(PythonCodePrinter):
 
     def _module_format(self, fqn, register=True):
         return "_" + fqn.split(".")[-1]
+
+    def _as_ordered_terms(self, expr, order=None):
+        return _positive_first(list(super()._as_ordered_terms(expr, order=order)))
 
     def _print_Heaviside(self, expr):
         x = self._print(expr.args[0])
