@@ -81,13 +81,9 @@ def test_delta_form_path_sum_and_sympy_diff_agree(net):
         reference_diff = d.reference()
         for view in (d.expanded, net.backprop.to_leaves(d.path_sum)):
             proof = derive.prove_equal(view, reference_diff, symbolic=False, points=3)
-            if not proof:   # identically-zero gradients (softmax's shared bias) defeat the relative
-                proof = derive.prove_equal(view, reference_diff)   # comparison: see the xfail below
             assert proof, (name, proof.detail)
 
 
-@pytest.mark.xfail(strict=True, reason="core bug, reported to the lead: prove_equal's random points compare "
-                   "relatively, so a gradient that is identically 0 (rounding noise vs 0) is 'not equal'")
 def test_prove_equal_at_random_points_accepts_an_identically_zero_gradient():
     net = derive.network([1, 2], ["softmax"], inputs=[0.5], targets=[0.2, 0.8], weights=[0.1, 0.2], biases=[0.3],
                          loss="cross_entropy", bias="shared")
@@ -225,8 +221,6 @@ def test_cli_gradients_on_mutated_files_exits_cleanly(text, as_json):
         assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="core bug, reported to the lead: --json with values that overflow "
-                   "to inf raises ValueError from json.dump (allow_nan=False) instead of exit 2")
 def test_cli_gradients_json_on_overflowing_values_exits_2(tmp_path):
     path = tmp_path / "overflow.toml"
     path.write_text("[network]\nlayers = [2, 2]\nactivations = ['identity']\n[values]\ninputs = [1e308, 1e308]\n"

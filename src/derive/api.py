@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping
 
+import numpy as np
+
 from .derivation import Backprop, Derivation
 from .network import Graph
 from .numeric import Evaluation, Program
+from .errors import SpecError
 from .spec import Spec, load_spec, spec_from_dict
 
 __all__ = ["Network", "load", "network"]
@@ -33,8 +37,15 @@ class Network:
 
     @cached_property
     def evaluation(self) -> Evaluation:
-        """Every value and gradient at the spec's numbers."""
-        return self.program.evaluate()
+        """Every value and gradient at the spec's numbers; SpecError if float64 overflows on them."""
+        with np.errstate(all="ignore"):
+            result = self.program.evaluate()
+        bad = [k for k, v in {**result.values, **result.gradients}.items() if not math.isfinite(v)]
+        if bad:
+            raise SpecError("values", "numbers whose forward pass and gradients stay finite in float64",
+                            got=f"{bad[0]} = {({**result.values, **result.gradients})[bad[0]]}",
+                            source=self.spec.source)
+        return result
 
     @property
     def params(self) -> list[str]:
