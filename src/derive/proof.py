@@ -30,8 +30,7 @@ def prove_equal(a: sp.Expr, b: sp.Expr, *, symbolic: bool = True, points: int = 
 
     Random points are drawn in [−1, 1] (nonzero: relu's kink and log(0) stay away) and compared
     to RANDOM_POINT_RTOL relative, at 30 significant digits; values below ZERO_FLOOR are compared
-    absolutely
-    (an identically zero gradient evaluates to rounding noise, not to 0).
+    absolutely (an identically zero gradient evaluates to rounding noise, not to 0).
     """
     difference = a - b
     if symbolic:
