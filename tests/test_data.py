@@ -35,6 +35,16 @@ def test_diabetes_feature_selection_without_split():
     assert data.Y_train[0, 0] == 151.0              # the notes: 실제 데이터 : 151.0
 
 
+def test_diabetes_first_sample_prints_of_the_notes():
+    x = prepare(DataSettings("diabetes", features=(2,))).X_train[:, 0]
+    y_hat = x[0] * 1.0 + 1.0
+    assert y_hat == pytest.approx(1.0616962065186886, rel=1e-14)                  # 예측 데이터
+    w_rate = (x[0] * 1.1 + 1.0 - y_hat) / 0.1
+    assert w_rate == pytest.approx(0.061696206518688734, rel=1e-12)              # 증가 정도
+    assert 1.0 + w_rate * (151.0 - y_hat) == pytest.approx(10.250624555904514, rel=1e-12)
+    assert 1.0 + 1.0 * (151.0 - y_hat) == pytest.approx(150.9383037934813, rel=1e-14)
+
+
 def test_digits_one_hot_and_divided():
     data = prepare(DataSettings("digits", test_size=0.2, random_state=0, divide_by=16.0))
     assert data.X_train.max() == 1.0 and data.Y_train.shape[1] == 10

@@ -24,7 +24,7 @@ import notes001  # noqa: E402  (the notes' classes, transcribed; no derive code)
 NOTES = {
     "file001_diabetes_one_pass": {"W1": 587.8654539985689, "b1": 99.40935564531424},
     "file001_neuron": {"W1": 913.5973364345905, "b1": 123.39414383177204},
-    "file001_logistic_neuron": {"accuracy": 0.7982456140350878},
+    "file001_logistic_neuron": {"accuracy": 0.7982456140350878, "b1": 569.0},
     "file001_single_layer": {"accuracy": 0.9649122807017544, "loss": 20.50999850682708},
     "file001_dual_layer": {"accuracy": 0.956140350877193, "loss": 0.06883682133902377},
     "file001_random_init": {"loss": 0.020966117311711403},
@@ -49,6 +49,20 @@ def test_notes_numbers_reproduced(example):
 def test_worked_examples_carry_the_notes_numbers(example):
     expect = tomllib.loads((EXAMPLES / f"{example}.toml").read_text())["expect"]
     assert {k: float(v) for k, v in expect.items()} == NOTES[example]
+
+
+# print(neuron.w) after LogisticNeuron.fit, as the notes print it (9 significant digits)
+LOGISTIC_W = """4.44021200e+03 -1.92885000e+03 2.31902600e+04 4.82700000e+03 1.95098500e+01 -1.11436330e+02
+-2.07648288e+02 -7.92234290e+01 2.56121000e+01 1.99302000e+01 -2.43320000e+01 -2.19092700e+02 -7.60099000e+02
+-1.49900060e+04 7.47466000e-01 -3.49603630e+01 -5.00837511e+01 -8.96486300e+00 -4.73503200e+00 -1.33099400e+00
+4.74971700e+03 -4.81984000e+03 2.12323400e+04 -9.47580000e+03 6.09926000e+00 -4.27425560e+02 -5.99597289e+02
+-1.48915810e+02 -4.41484000e+01 -7.82273000e+00"""
+
+
+def test_logistic_neuron_weights_as_printed():
+    result = run_fit(load_fit_spec(EXAMPLES / "file001_logistic_neuron.toml"))
+    printed = np.array([float(v) for v in LOGISTIC_W.split()])
+    np.testing.assert_allclose(result.params["W1"][:, 0], printed, rtol=5e-9)
 
 
 def test_digits_multiclass_learns():
