@@ -4,12 +4,14 @@ import json
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, reject, settings, strategies as st
 
 import derive
 import reference
 from derive.cli import main
 from derive.sweep import parse_lrs, sweep, train_copies
+from derive.train import Diverged
+from test_train import random_nets
 
 
 def load(examples, name):
@@ -163,3 +165,47 @@ def test_chunked_sweep_behind_a_progress_bar_is_the_same_sweep(examples):
     assert a.stopped_at_epoch.tolist()[:3] == [31, 172, 349]
     for p in net.params:
         assert a.params[p].tolist() == b.params[p].tolist()
+
+
+@pytest.mark.parametrize("example, lrs", [("seven_2_2_2", [0.01, 0.02]), ("seven_3_2", [0.005, 0.01]),
+                                          ("wikidocs_2_2_2", [0.5, 1.0])])
+def test_buffered_sweep_equals_single_runs_with_biases_and_no_biases(examples, example, lrs):
+    """The sweep's loop writes into reused buffers (derive.inplace); bias gradients alias δ buffers."""
+    net = load(examples, example)
+    r = sweep(net, lrs=lrs, epochs=150)
+    for k, lr in enumerate(lrs):
+        single = net.train(epochs=150, lr=lr, stop_below=0.0)
+        for name, value in single.params.items():
+            assert r.params[name][k] == pytest.approx(value, rel=1e-12, abs=1e-12), (k, name)
+
+
+@settings(max_examples=30, deadline=None)
+@given(random_nets())
+def test_sweep_equals_single_runs_for_random_nets(case):
+    net = derive.network(case["layers"], case["acts"], inputs=case["inputs"], targets=case["targets"],
+                         weights=case["weights"], biases=case["biases"], loss=case["loss"], bias=case["bias"],
+                         train_biases=case["train_biases"])
+    lrs = [case["lr"] / 4, case["lr"] / 12]
+    with np.errstate(all="ignore"):            # a rate too large may diverge: in both runs alike
+        r = sweep(net, lrs=lrs, epochs=20)
+        for k, lr in enumerate(lrs):
+            try:
+                single = net.train(epochs=20, lr=lr, stop_below=0.0)
+            except Diverged:
+                reject()
+            assert r.loss[k] == pytest.approx(single.loss, rel=1e-9, abs=1e-12, nan_ok=True)
+            for name, value in single.params.items():
+                assert r.params[name][k] == pytest.approx(value, rel=1e-9, abs=1e-12, nan_ok=True), (k, name)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_sweep_with_extreme_preactivations_stays_finite(dtype):
+    import warnings
+    from test_train import EXTREME
+    for layers, acts, loss, weights, biases, targets in EXTREME:
+        net = derive.network(layers, acts, inputs=[1.0] * layers[0], targets=targets, weights=weights,
+                             biases=biases, loss=loss)
+        with warnings.catch_warnings(), np.errstate(over="raise", invalid="raise", divide="raise"):
+            warnings.simplefilter("error")
+            r = sweep(net, lrs=[0.1, 0.01], epochs=5, dtype=dtype)
+        assert np.all(np.isfinite(r.loss)) and all(np.all(np.isfinite(v)) for v in r.params.values())

@@ -41,6 +41,21 @@ def _sigmoid(x):
     return out
 
 
+def _sigmoid_into(x, out):
+    """_sigmoid(x) written into the array `out` (no allocation but the comparison's mask)."""
+    cap = 88.0 if out.dtype == np.float32 else 709.0
+    np.negative(x, out=out)
+    low = x < -cap
+    extreme = low.any()
+    if extreme:
+        np.clip(out, None, cap, out=out)
+    np.exp(out, out=out)
+    out += 1
+    np.divide(1, out, out=out)
+    if extreme:
+        out[low] = 0
+
+
 def _relu(x):
     return np.maximum(x, 0)
 
@@ -122,7 +137,7 @@ SCALAR = Dialect(
     maximum="_max({a}, {b})", log="_log({x})")
 
 # Names the generated code may call, beside the node variables.
-RUNTIME = {"np": np, "_sigmoid": _sigmoid, "_relu": _relu, "_heaviside": _heaviside}
+RUNTIME = {"np": np, "_sigmoid": _sigmoid, "_sigmoid_into": _sigmoid_into, "_relu": _relu, "_heaviside": _heaviside}
 SCALAR_RUNTIME = {"_exp": math.exp, "_log": math.log, "_log1p": math.log1p, "_tanh": math.tanh,
                   "_abs": abs, "_max": max, "_sqrt": math.sqrt}
 
@@ -178,6 +193,13 @@ class Program:
                     for d in self.bp.ordered()]
         gradient = [f"_g_{p.canonical} = {code(self.bp.gradients[p.canonical])}" for p in self.net.params]
         return forward, backward, gradient
+
+    def expressions(self) -> dict[str, sp.Expr]:
+        """The expression behind each net, δ and gradient line, as the lines print it (by target)."""
+        exprs = {n.name: n.definition for layer in self.net.layers for n in layer.nets}
+        exprs.update({d.symbol.name: self.delta_rewrites.get(d.symbol, d.definition) for d in self.bp.ordered()})
+        exprs.update({f"_g_{p.canonical}": self.bp.gradients[p.canonical] for p in self.net.params})
+        return {name: _evaluated(e) for name, e in exprs.items()}
 
     @cached_property
     def source(self) -> str:

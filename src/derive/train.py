@@ -95,13 +95,19 @@ def loop_source(program: Program, trained: list[str], spec: LoopSpec) -> str:
     else:
         updates = [f"{p.name} = {p.name} - _lr*_g_{p.canonical}" for p in params]
     step = body + updates
+    setup: list[str] = []
+    if spec.dialect == "numpy" and not (spec.batched or spec.record):
+        from .inplace import buffered_lines
+        setup, step = buffered_lines(step, program.expressions())
+        setup = ["_shape = np.broadcast_shapes(*[np.shape(_v) for _v in _state.values()])",
+                 "_dtype = np.result_type(*_state.values())"] + setup
     if spec.batched:
         head += [f"_D_{d} = _state[{d!r}]" for d in data] + [f"_n = _D_{data[0]}.shape[-1]"]
         slices = [f"{d} = _D_{d}[..., _b0:_b0 + _bs]" for d in data]
         inner = slices + body + [f"_sum = _sum + _red_sum({total})"] + updates
         step = ["_sum = 0", "for _b0 in range(0, _n, _bs):"] + ["    " + s for s in inner]
         step.append(f"{total} = _sum / _n if _mean else _sum")
-    lines = head + [f"{total} = _nan", "_epoch = _start - 1", "_stopped = -1",
+    lines = head + setup + [f"{total} = _nan", "_epoch = _start - 1", "_stopped = -1",
                     "for _epoch in range(_start, _end):"]
     lines += ["    " + s for s in step]
     if spec.record:
