@@ -66,6 +66,7 @@ def case_a(iterations: int, repeats: int) -> list[tuple]:
     expected = net.train(epochs=iterations, lr=0.5).outputs
     runs = [("notes' loop, as a script (413.py style)", lambda: peers.notes_script(iterations), repeats),
             ("notes' loop, inside a function", lambda: peers.notes_function(iterations), repeats),
+            ("notes' loop, hand-fused, in a function", lambda: peers.notes_fused(iterations), repeats),
             ("derive, default (generated Python loop)", lambda: net.train(epochs=iterations, lr=0.5).outputs, repeats),
             ("NumPy by hand (notes' class style)", lambda: peers.numpy_single(iterations), max(3, repeats // 2))]
     notes = []
@@ -207,12 +208,13 @@ def cold_start() -> None:
 # --- report ---------------------------------------------------------------------------------------
 
 def report_a(rows, notes) -> None:
-    base = dict(rows)["notes' loop, inside a function"]
-    script = dict(rows)["notes' loop, as a script (413.py style)"]
-    print("(a) file 000's net, one sample, 10,000 iterations (median)")
-    print(f"    {'peer':<42} {'time':>10} {'÷ notes fn':>11} {'÷ script':>9}")
-    for name, t in rows:
-        print(f"    {name:<42} {t * 1e3:>8.2f}ms {t / base:>10.2f}× {t / script:>8.2f}×")
+    t = dict(rows)
+    bases = [t["notes' loop, as a script (413.py style)"], t["notes' loop, inside a function"],
+             t["notes' loop, hand-fused, in a function"]]
+    print("(a) file 000's net, one sample, 10,000 iterations (median; ratios: time ÷ each notes' loop)")
+    print(f"    {'peer':<42} {'time':>10} {'÷ script':>9} {'÷ function':>11} {'÷ fused':>8}")
+    for name, x in rows:
+        print(f"    {name:<42} {x * 1e3:>8.2f}ms" + "".join(f" {x / b:>{w}.2f}×" for b, w in zip(bases, (8, 10, 7))))
     for note in notes:
         print(f"    skipped: {note}")
 

@@ -109,6 +109,14 @@ class _ScalarPrinter(PythonCodePrinter):
         at_zero = float(expr.args[1]) if len(expr.args) > 1 else 0.5
         return f"(1.0 if {x} > 0.0 else ({at_zero!r} if {x} == 0.0 else 0.0))"
 
+    walrus = True   # CPython: x² as a product, a compound base named once (float ** 2 is a slow call)
+
+    def _print_Pow(self, expr, rational=False):
+        if expr.exp == 2 and (expr.base.is_Symbol or self.walrus):
+            base = self._print(expr.base)
+            return f"{base}*{base}" if expr.base.is_Symbol else f"((_p := {base})*_p)"
+        return super()._print_Pow(expr, rational=rational)
+
 
 @dataclass(frozen=True)
 class Dialect:

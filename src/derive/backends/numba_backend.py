@@ -18,7 +18,11 @@ __all__ = ["train_copies_numba", "train_network_numba", "loop_source_numba", "co
 
 # numba cannot type the walrus of the Python-float sigmoid; this form selects the numerator without a
 # branch, and LLVM computes the two equal exp(−|x|) once. exp only ever sees −|x|: no overflow.
-NUMBA = replace(SCALAR, name="numba", activation=dict(
+class _NumbaPrinter(SCALAR.printer):
+    walrus = False
+
+
+NUMBA = replace(SCALAR, name="numba", printer=_NumbaPrinter, activation=dict(
     SCALAR.activation, sigmoid="((1.0 if {x} >= 0.0 else _exp(-_abs({x}))) / (1.0 + _exp(-_abs({x}))))"))
 
 
