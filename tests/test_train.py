@@ -304,3 +304,15 @@ def test_chunked_run_behind_a_progress_bar_is_the_same_run(examples):
         chunked = load(examples, name).train(progress=True, **kw)
         assert (chunked.params, chunked.losses, chunked.stopped_at_epoch) == (plain.params, plain.losses,
                                                                                 plain.stopped_at_epoch)
+
+
+@pytest.mark.parametrize("example", ["mazur_2_2_2", "wikidocs_2_2_2", "seven_2_2_2", "forward_3_layer"])
+def test_generated_loops_have_no_float_powers_nor_float64_constants(examples, example):
+    from derive.train import LoopSpec, loop_source
+    net = load(examples, example)
+    for spec in (LoopSpec(), LoopSpec(dialect="numpy"), LoopSpec(dialect="numpy", record=False, stop_any=True),
+                 LoopSpec(dialect="numpy", batched=True, record=False)):
+        source = loop_source(net.program, net.trained, spec)
+        assert "**(-1" not in source and "**-1" not in source and "float64" not in source
+        for node in net.graph.inputs:            # ∂E/∂input: dead code in training, left out
+            assert f"{net.backprop.deltas[node.name].symbol.name} =" not in source

@@ -4,7 +4,8 @@ For many copies at once (derive sweep), an epoch is a few dozen passes over arra
 copy. Written as plain expressions, each pass allocates a fresh array, and at 100,000 copies the
 allocator hands back memory the kernel must fault in again: the loop ran at half the speed of a
 hand-written one. Here each assignment of the program (forward, δ terms, gradients) evaluates its
-SymPy expression into the named buffer, with one scratch buffer per nesting depth.
+SymPy expression with ufunc calls into a buffer; buffers are handed out by liveness, like registers,
+so a dozen of them, warm in the cache, serve the whole epoch; one scratch buffer per nesting depth.
 """
 
 from __future__ import annotations
