@@ -8,27 +8,13 @@ imported only here and only when a data set is loaded.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import NotSupported
+from .extras import MissingExtra, require
 
 __all__ = ["DATASETS", "Dataset", "Prepared", "MissingExtra", "require", "prepare"]
-
-
-class MissingExtra(NotSupported):
-    """An optional dependency is not installed; the message names the exact pip command."""
-
-
-def require(module: str, package: str, extra: str):
-    """Import an optional dependency, or raise MissingExtra with the install command."""
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        raise MissingExtra(f"{package} is needed for this: pip install '{package}' "
-                           f"(or the project's extra: pip install -e '.[{extra}]')") from None
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["DeriveError", "SpecError", "NotSupported", "UserCodeError"]
+__all__ = ["DeriveError", "SpecError", "OptionError", "NotSupported", "UserCodeError"]
 
 
 class DeriveError(Exception):
@@ -27,6 +27,10 @@ class SpecError(DeriveError, ValueError):
     def in_file(self, source: str) -> "SpecError":
         """The same error, naming the file it came from."""
         return SpecError(self.key, self.expected, got=self.got, source=source)
+
+
+class OptionError(DeriveError):
+    """A command-line option's value is wrong (its message names the option and what was expected)."""
 
 
 class NotSupported(DeriveError):

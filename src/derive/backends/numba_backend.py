@@ -10,7 +10,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..errors import NotSupported
+from ..extras import require
 from ..numeric import SCALAR, SCALAR_RUNTIME
 from ..train import TrainResult, needed_lines
 
@@ -27,11 +27,7 @@ NUMBA = replace(SCALAR, name="numba", printer=_NumbaPrinter, activation=dict(
 
 
 def _njit():
-    try:
-        import numba
-    except ImportError:
-        raise NotSupported("the numba backend needs numba: pip install 'derive[fast]' (or pip install numba)") from None
-    return numba.njit
+    return require("numba", "numba", "fast").njit
 
 
 def loop_source_numba(program, trained: list[str], record: bool) -> str:

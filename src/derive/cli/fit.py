@@ -12,12 +12,11 @@ Exit status 1 when a number of a spec's [expect] table disagrees (beyond 1e-10 r
 from __future__ import annotations
 
 import math
-import textwrap
-from pathlib import Path
 
-from ..data import require
+from ..errors import OptionError
 from ..fit import EXPECT_RTOL, FitResult, compiled, run_fit
 from ..fitspec import load_fit_spec
+from ..plots import check_png_path, plot_fits
 from ..text import table
 
 
@@ -39,10 +38,12 @@ def run(args) -> int:
         raise _usage("--epochs", "a whole number >= 1", args.epochs)
     if args.lr is not None and not math.isfinite(args.lr):
         raise _usage("--lr", "a finite number", args.lr)
+    if args.plot:
+        check_png_path(args.plot)
     specs = [load_fit_spec(path) for path in args.specs]
     results = [run_fit(spec, epochs=args.epochs, learning_rate=args.lr) for spec in specs]
     if args.plot:
-        plot_losses(results, args.plot, ymax=args.ymax)
+        plot_fits(results, args.plot, ymax=args.ymax)
     if args.json:
         emit_json({"runs": [r.to_json() for r in results]})
     else:
@@ -53,8 +54,7 @@ def run(args) -> int:
 
 
 def _usage(option, expected, got):
-    from ..errors import SpecError
-    return SpecError(option, expected, got=got)
+    return OptionError(f"{option}: expected {expected}, got {got!r}")
 
 
 def render(r: FitResult, latex: bool = False) -> str:
@@ -87,24 +87,3 @@ def render(r: FitResult, latex: bool = False) -> str:
         md = compiled(s.layers, s.activations, s.loss, s.fit.average)[2]
         lines += ["", md.forward_latex(), md.latex()]
     return "\n".join(lines)
-
-
-def plot_losses(results: list[FitResult], path: str, ymax: float | None = None) -> None:
-    """Loss per epoch, one curve per spec (the notes' Dual vs Random figure when given both)."""
-    matplotlib = require("matplotlib", "matplotlib", "plot")
-    matplotlib.use("Agg")
-    plt = require("matplotlib.pyplot", "matplotlib", "plot")
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for r in results:
-        label = Path(r.spec.source).stem if r.spec.source else r.spec.title
-        ax.plot(range(len(r.losses)), r.losses, label=label, linewidth=1.5)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(f"loss ({results[0].spec.fit.report_loss} over samples)")
-    ax.set_ylim(0, ymax)
-    title = results[0].spec.title if len(results) == 1 else "loss per epoch"
-    ax.set_title(textwrap.fill(title, 80), fontsize=9)
-    ax.legend()
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)

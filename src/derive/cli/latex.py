@@ -8,11 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..errors import DeriveError, SpecError
-
-
-class OptionError(DeriveError):
-    """A command-line option with a value it cannot take."""
+from ..errors import OptionError, SpecError
 
 
 def add_options(p) -> None:

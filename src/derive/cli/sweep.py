@@ -37,6 +37,9 @@ def run(args) -> int:
     for key, value in (("--stop-below", args.stop_below), ("--scale", args.scale)):
         if value is not None and not math.isfinite(value):
             raise SpecError(key, "a finite number", got=value)
+    if args.plot:
+        from ..plots import check_png_path
+        check_png_path(args.plot)
     net = load(args.spec)
     from ..sweep import parse_lrs, sweep
     t = net.spec.train
@@ -46,7 +49,7 @@ def run(args) -> int:
                        stop_below=t.stop_below if args.stop_below is None else args.stop_below,
                        dtype=args.dtype or t.dtype, backend=args.backend, progress=None)
     if args.plot:
-        from ..train_plots import plot_sweep
+        from ..plots import plot_sweep
         plot_sweep(result, args.plot, title=net.spec.title or str(args.spec))
     if args.json:
         emit_json(result.as_json())

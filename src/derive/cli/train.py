@@ -41,6 +41,9 @@ def _check(args) -> None:
 def run(args) -> int:
     from . import emit_json
     _check(args)
+    if args.plot:
+        from ..plots import check_png_path
+        check_png_path(args.plot)
     net = load(args.spec)
     with np.errstate(over="ignore", invalid="ignore"):    # divergence is reported below, in one line
         result = net.train(epochs=args.epochs, lr=args.lr, stop_below=args.stop_below, dtype=args.dtype,
@@ -49,7 +52,7 @@ def run(args) -> int:
     from ..train import check_finite
     check_finite(result)
     if args.plot:
-        from ..train_plots import plot_losses
+        from ..plots import plot_losses
         plot_losses(result, args.plot, title=net.spec.title or str(args.spec))
     if args.json:
         emit_json(result.as_json())

@@ -198,6 +198,12 @@ def markdown(net, digits: int = 3, which=ALL_STEPS) -> str:
     return "\n".join(parts)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write(path: str | Path, text: str, force: bool = False) -> Path:
     """Write `text` to `path` atomically (temporary file, then os.replace); never overwrite without force."""
     path = Path(path)
@@ -207,6 +213,7 @@ def write(path: str | Path, text: str, force: bool = False) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())   # mkstemp makes 0600; a written document gets the usual mode
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -1,25 +1,45 @@
-"""PNG pictures of training: the loss curve of one run, and a sweep's epochs-to-stop and final loss.
+"""PNG pictures of training: a run's loss curve, a sweep's epochs-to-stop and final loss, and the
+loss curves of data-set fits (the notes' Dual vs Random figure).
 
 matplotlib is an optional extra (`pip install 'derive[plot]'`), imported only here and only when asked.
 """
 
 from __future__ import annotations
 
+import textwrap
+from pathlib import Path
+
 import numpy as np
 
-from .errors import NotSupported
+from .errors import OptionError
+from .extras import require
 
-__all__ = ["plot_losses", "plot_sweep"]
+__all__ = ["check_png_path", "plot_losses", "plot_sweep", "plot_fits"]
+
+
+def check_png_path(path) -> Path:
+    """Fail before any work (nothing lost) when a picture could not be written where asked."""
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise OptionError(f"--plot: expected a file name ending in .png, got {str(path)!r}")
+    if not path.parent.is_dir():
+        raise OptionError(f"--plot: expected a file in an existing directory, got {str(path)!r}")
+    return path
 
 
 def _pyplot():
+    require("matplotlib", "matplotlib", "plot").use("Agg")
+    return require("matplotlib.pyplot", "matplotlib", "plot")
+
+
+def _save(fig, path) -> None:
+    plt = _pyplot()
     try:
-        import matplotlib
-    except ImportError:
-        raise NotSupported("--plot needs matplotlib: pip install 'derive[plot]' (or pip install matplotlib)") from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
+        fig.savefig(path)
+    except OSError as exc:
+        raise OptionError(f"--plot: cannot write {str(path)!r} ({exc.strerror or exc})") from None
+    finally:
+        plt.close(fig)
 
 
 def plot_losses(result, path, title: str = "") -> None:
@@ -38,8 +58,7 @@ def plot_losses(result, path, title: str = "") -> None:
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def plot_sweep(result, path, title: str = "") -> None:
@@ -65,5 +84,22 @@ def plot_sweep(result, path, title: str = "") -> None:
     bottom.grid(True, which="both", alpha=0.3)
     top.set_title(title or "sweep")
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    _save(fig, path)
+
+
+def plot_fits(results, path, ymax: float | None = None) -> None:
+    """Loss per epoch of data-set fits, one curve per spec (the notes' Dual vs Random figure)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
+    for r in results:
+        label = Path(r.spec.source).stem if r.spec.source else r.spec.title
+        ax.plot(range(len(r.losses)), r.losses, label=label, linewidth=1.5)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(f"loss ({results[0].spec.fit.report_loss} over samples)")
+    ax.set_ylim(0, ymax)
+    title = results[0].spec.title if len(results) == 1 else "loss per epoch"
+    ax.set_title(textwrap.fill(title, 80), fontsize=9)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    _save(fig, path)
