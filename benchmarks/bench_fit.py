@@ -1,6 +1,6 @@
 """File 001's DualLayer (30-10-1, ones init, full batch, lr 1) for 1,000 epochs on standardised
 breast_cancer, side by side in one process: derive's loop (code generated from the matrix derivation)
-against the notes' hand-written NumPy class (benchmarks/notes001.py) and PyTorch CPU autograd.
+against the notes' hand-written NumPy class (worked_examples/notes_001.py) and PyTorch CPU autograd.
 
     .venv/bin/python benchmarks/bench_fit.py [--epochs 1000] [--repeats 7]
     pip install 'derive[data]' torch==2.13.0          # torch is optional (the 'bench' extra)
@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-import notes001  # noqa: E402
+sys.path.insert(0, str(HERE.parent / "worked_examples"))
+import notes_001 as notes001  # noqa: E402
 
 SPEC = HERE.parent / "worked_examples" / "file001_dual_layer.toml"
 

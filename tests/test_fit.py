@@ -17,8 +17,8 @@ from derive.fitspec import fit_spec_from_dict, load_fit_spec
 from conftest import EXAMPLES, ROOT
 
 pytest.importorskip("sklearn", reason="needs the data extra: pip install -e '.[data]'")
-sys.path.insert(0, str(ROOT / "benchmarks"))
-import notes001  # noqa: E402  (the notes' classes, transcribed; no derive code)
+sys.path.insert(0, str(EXAMPLES))
+import notes_001 as notes001  # noqa: E402  (the notes' classes, transcribed; no derive code)
 
 # Every number file 001 prints for these runs, copied from ../shared/notes/001_*.
 NOTES = {

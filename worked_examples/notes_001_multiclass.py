@@ -1,10 +1,9 @@
-"""File 001's MultiClassNetwork, transcribed as printed in the notes, checked as user code on a
+"""File 001's MultiClassNetwork (transcribed in notes_001.py), checked as user code on a
 2-2-3 sigmoid/softmax net with one sample:
 
     derive check-code worked_examples/multiclass_2_2_3.toml worked_examples/notes_001_multiclass.py:gradients
 
-The class is the notes' code line for line (Korean comments translated; the progress dots that
-`fit` prints are kept). `gradients(params)` fills the notes' matrices from w1..w10, b1..b5 --
+The class is the notes' code line for line (see notes_001.py). `gradients(params)` fills the notes' matrices from w1..w10, b1..b5 --
 the class keeps W as (inputs, units), so the weight of source k → destination j sits at W[k, j] --
 feeds one sample exactly as `training` does (forpass, softmax, err = -(y - a)), and returns what
 `backprop` returns, mapped back to derive's names.
@@ -12,77 +11,7 @@ feeds one sample exactly as `training` does (forpass, softmax, err = -(y - a)), 
 
 import numpy as np
 
-
-class MultiClassNetwork:
-    def __init__(self, units = 10):  # as before
-        self.units = units
-        self.w1 = None
-        self.b1 = None
-        self.w2 = None
-        self.b2 = None
-        self.a1 = None
-        self.losses = []
-
-    def forpass(self, x):
-        z1 = np.dot(x, self.w1) + self.b1
-        self.a1 = self.sigmoid(z1)  # activation renamed
-        z2 = np.dot(self.a1, self.w2) + self.b2
-        return z2
-
-    def backprop(self, x, err):  # as before
-        m = len(x)
-        w2_grad = np.dot(self.a1.T, err) / m
-        b2_grad = np.sum(err) / m
-        err_to_hidden = np.dot(err, self.w2.T) * self.a1 * (1 - self.a1)
-        w1_grad = np.dot(x.T, err_to_hidden) / m
-        b1_grad = np.sum(err_to_hidden, axis=0) / m
-        return w1_grad, b1_grad, w2_grad, b2_grad
-
-    def sigmoid(self, z):  # sigmoid
-        z = np.clip(z, -100, None)
-        a = 1 / (1 + np.exp(-z))
-        return a
-
-    def softmax(self, z):  # softmax
-        z = np.clip(z, -100, None)
-        exp_z = np.exp(z)
-        return exp_z / np.sum(exp_z, axis = 1).reshape(-1, 1)
-
-    def init_weights(self, n_features, n_classes):  # takes the number of classes
-        np.random.seed(0)
-        self.w1 = np.random.normal(0, 1, (n_features, self.units))
-        self.b1 = np.zeros(self.units)
-        self.w2 = np.random.normal(0, 1, (self.units, n_classes))  # with the number of classes
-        self.b2 = np.zeros(n_classes)  # with the number of classes
-
-    def training(self, x, y, m):
-        z = self.forpass(x)
-        a = self.softmax(z)  # output activation changed
-        err = -(y - a)
-        w1_grad, b1_grad, w2_grad, b2_grad = self.backprop(x, err)
-        self.w1 -= w1_grad
-        self.b1 -= b1_grad
-        self.w2 -= w2_grad
-        self.b2 -= b2_grad
-        return a
-
-    def fit(self, x, y, epochs = 100):
-        m = len(x)
-        self.init_weights(x.shape[1], y.shape[1])  # initialise with the number of classes
-        for I in range(epochs):
-            print('.', end='')  # a dot per epoch
-            a = self.training(x, y, m)
-            a = np.clip(a, 1e-10, 1-1e-10)
-            loss = np.sum(-y * np.log(a))  # cross-entropy loss
-            self.losses.append(loss / m)
-
-    def predict(self, x):
-        z = self.forpass(x)
-        return np.argmax(z, axis = 1)  # the index of the largest probability
-
-    def score(self, x, y):
-        # compare with the index of the right answer
-        return np.mean(self.predict(x) == np.argmax(y, axis = 1))
+from notes_001 import MultiClassNetwork   # the notes' class, transcribed once in notes_001.py (beside this file)
 
 
 # --- the wrapper derive calls (not in the notes) ------------------------------------------------

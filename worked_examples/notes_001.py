@@ -1,6 +1,7 @@
 """File 001's classes, transcribed from the notes as printed (the OCR's `z = \\text{np.clip}(z, -100, None)`
-read as np.clip). Shares no code with derive: the benchmark's hand-written peer, and an independent
-reference for tests. Only `print('.', end='')` in MultiClassNetwork.fit is left out; the notes'
+read as np.clip). Shares no code with derive. The one transcription of file 001's code: checked as
+user code (notes_001_dual_layer.py, notes_001_multiclass.py wrap it), the benchmark's hand-written
+peer, and an independent reference for tests. Only `print('.', end='')` in MultiClassNetwork.fit is left out; the notes'
 per-sample SingleLayer (shuffled) and the vectorised one are named SingleLayer and SingleLayerVec.
 """
 
