@@ -7,7 +7,7 @@ does:
     ∂L/∂W2 = (1/m) A1ᵀ(−(Y − A2)),   ∂L/∂b2 = (1/m) 1ᵀ(−(Y − A2)),
     ∂L/∂W1 = (1/m) Xᵀ(−(Y − A2)W2ᵀ ⊙ A1 ⊙ (1 − A1)),   ∂L/∂b1 = (1/m) 1ᵀ(…).
 The back-propagated terms δ_l = ∂L/∂Z_l are named once (linear cost) and substituted only for display.
-The same expressions give the LaTeX (`latex`) and the NumPy code `fit` runs (`numpy_source`).
+The same expressions give the LaTeX (`latex`, rendered by derive.latex.matrix) and the NumPy code `fit` runs (`numpy_source`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import sympy as sp
 from sympy import HadamardProduct, MatAdd, MatMul, MatrixSymbol, OneMatrix, Transpose
-from sympy.printing.latex import LatexPrinter
 
 from .errors import NotSupported
 
@@ -151,23 +150,15 @@ class MatrixDerivation:
         expr = self.forward[self.Z[l]].xreplace({self.ones: sp.ones(int(self.m), 1), **values})
         return sp.Matrix(expr.doit().as_explicit())
 
-    # --- LaTeX --------------------------------------------------------------------------------
+    # --- LaTeX (derive.latex.matrix, imported only when asked) ---------------------------------
     def latex(self, param: str | None = None) -> str:
         """The derivation as LaTeX: one aligned line per parameter (or only `param`)."""
-        names = [param] if param else list(self.steps)
-        lines = [_step_latex(self.steps[n], self.notation) for n in names]
-        return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
+        from .latex.matrix import derivation_latex
+        return derivation_latex(self, param)
 
     def forward_latex(self) -> str:
-        lines = []
-        for l in range(1, self.depth + 1):
-            lines.append(f"{matrix_latex(self.Z[l], self.notation)} &= "
-                         f"{matrix_latex(self.forward[self.Z[l]], self.notation)}")
-            act = {"sigmoid": r"\sigma", "softmax": r"\operatorname{softmax}", "tanh": r"\tanh",
-                   "identity": ""}[self.activations[l - 1]]
-            lines.append(f"{matrix_latex(self.A[l], self.notation)} &= {act}"
-                         f"\\left({matrix_latex(self.Z[l], self.notation)}\\right)")
-        return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
+        from .latex.matrix import forward_latex
+        return forward_latex(self)
 
     # --- NumPy code -----------------------------------------------------------------------------
     def numpy_source(self) -> str:
@@ -210,57 +201,6 @@ class MatrixDerivation:
         return f"def forward({', '.join([self.X.name, *params])}):\n" + "\n".join("    " + b for b in body) + "\n"
 
 
-def _step_latex(step: Step, nt: MatrixNotation) -> str:
-    def sym(name):
-        return sp.latex(sp.Symbol(name))
-    chain = " ".join(rf"\frac{{\partial {sym(a)}}}{{\partial {sym(b)}}}" for a, b in zip(step.chain, step.chain[1:]))
-    return (rf"\frac{{\partial {sym(step.chain[0])}}}{{\partial {sym(step.param)}}} &= {chain}"
-            rf" = {matrix_latex(step.expr, nt)}")
-
-
-class _Latex(LatexPrinter):
-    """SymPy's LaTeX printer, writing the notes' forms: −(Y − A2), A1 ⊙ (1 − A1), 1ᵀ, no reordering."""
-
-    def __init__(self, notation: MatrixNotation):
-        super().__init__()
-        self.nt = notation
-
-    def _print_MatrixSymbol(self, expr):
-        return self.nt.ones_latex if expr.name == self.nt.ones else self._print(sp.Symbol(expr.name))
-
-    def _print_OneMatrix(self, expr):
-        return "1"
-
-    def _wrap(self, arg):
-        s = self._print(arg)
-        return rf"\left({s}\right)" if isinstance(arg, (MatAdd, HadamardProduct)) else s
-
-    def _print_HadamardProduct(self, expr):
-        return r" \odot ".join(self._wrap(a) for a in expr.args)
-
-    def _print_MatAdd(self, expr):
-        out = self._print(expr.args[0])
-        for arg in expr.args[1:]:
-            negative = isinstance(arg, MatMul) and arg.args[0] == -1
-            out += f" - {self._wrap(_rest(arg))}" if negative else f" + {self._print(arg)}"
-        return out
-
-    def _print_MatMul(self, expr):
-        args = list(expr.args)
-        if args[0] == -1:
-            return "-" + self._wrap(_rest(expr)) if len(args) == 2 else "-" + self._print(_rest(expr))
-        scalar = "" if args[0].is_Matrix or not args[0].is_number and not args[0].is_Symbol else self._print(args.pop(0)) + " "
-        return scalar + " ".join(rf"\left({self._print(a)}\right)" if _negated(a) and (i or scalar) else self._wrap(a)
-                                 for i, a in enumerate(args))
-
-    def _print_Transpose(self, expr):
-        return f"{self._wrap(expr.arg)}^{{T}}"
-
-
-def _negated(expr) -> bool:
-    return isinstance(expr, MatMul) and expr.args[0] == -1
-
-
 def _rest(expr):
     """−1 · M → M (the rest of a negated product)."""
     rest = expr.args[1:]
@@ -268,8 +208,9 @@ def _rest(expr):
 
 
 def matrix_latex(expr, notation: MatrixNotation = MATRIX) -> str:
-    """LaTeX of a matrix expression in the notes' form (hook for the LaTeX renderer)."""
-    return _Latex(notation).doprint(expr)
+    """LaTeX of a matrix expression in the notes' form (derive.latex.matrix's printer, imported lazily)."""
+    from .latex.matrix import matrix_latex as render
+    return render(expr, notation)
 
 
 def _code(expr) -> str:

@@ -21,7 +21,7 @@ from .printer import latex, number, with_numbers
 from .sheets import sheet_blocks
 from .steps import ALL_STEPS, STEP_TITLES, Numbers, _bracket, step_equations
 
-__all__ = ["blocks", "tex", "markdown", "write", "PREAMBLE", "MAX_PATHS"]
+__all__ = ["blocks", "tex", "markdown", "render_tex", "render_markdown", "write", "PREAMBLE", "MAX_PATHS"]
 
 MAX_PATHS = 32        # beyond this a derivation prints its δ form, not every path
 TERMS_PER_LINE = 4    # a neuron's weighted sum breaks after this many terms
@@ -165,10 +165,14 @@ def _escape(text: str) -> str:
 
 def tex(net, digits: int = 3, which=ALL_STEPS) -> str:
     """A standalone LaTeX document pdflatex compiles."""
-    title = net.spec.title or "Backpropagation, derived"
+    return render_tex(net.spec.title or "Backpropagation, derived", blocks(net, digits, which))
+
+
+def render_tex(title: str, content: list) -> str:
+    """Blocks as a standalone LaTeX document (shared with the matrix-form notes of derive.latex.matrix)."""
     parts = [PREAMBLE, rf"\title{{{_escape(title)}}}", r"\author{derived and checked by \texttt{derive}}",
              r"\date{}", r"\begin{document}", r"\maketitle"]
-    for b in blocks(net, digits, which):
+    for b in content:
         if isinstance(b, Heading):
             parts.append(("\\section*{" if b.level == 1 else "\\subsection*{") + b.text + "}")
         elif isinstance(b, Text):
@@ -184,9 +188,13 @@ def tex(net, digits: int = 3, which=ALL_STEPS) -> str:
 
 def markdown(net, digits: int = 3, which=ALL_STEPS) -> str:
     """Markdown with $$ blocks (MkDocs with arithmatex/MathJax, Jupyter)."""
-    title = net.spec.title or "Backpropagation, derived"
+    return render_markdown(net.spec.title or "Backpropagation, derived", blocks(net, digits, which))
+
+
+def render_markdown(title: str, content: list) -> str:
+    """Blocks as Markdown with $$ blocks."""
     parts = [f"# {title}", ""]
-    for b in blocks(net, digits, which):
+    for b in content:
         if isinstance(b, Heading):
             parts += ["#" * (b.level + 1) + " " + b.text, ""]
         elif isinstance(b, Text):

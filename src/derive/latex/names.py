@@ -34,10 +34,17 @@ _SEVEN: tuple[Rule, ...] = (
     (r"(?P<letter>[a-z])(?P<number>\d+)_(?P<j>\d+)(?P<suffix>[TE])", r"{letter}_{{{number},{j}{suffix}}}"),
 )
 
+# file 001's matrix form: X, Z1, A1, W1, b1, Y, L, m; the column of ones is bold 1, δ terms dZ1 are δ_1
+_MATRIX: tuple[Rule, ...] = (
+    (r"ones", r"\mathbf{{1}}"),
+    (r"dZ(?P<number>\d+)", r"\delta_{{{number}}}"),
+)
+
 NAME_RULES: dict[str, tuple[Rule, ...]] = {
     "net-out": _COMMON,
     "z-h-o": _COMMON,
     "seven": _SEVEN + _COMMON,
+    "matrix": _MATRIX + _COMMON,
 }
 
 
