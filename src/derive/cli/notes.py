@@ -1,7 +1,9 @@
 """derive notes SPEC -o FILE.tex|FILE.md [--force] [--pdf]: a whole document for lecture notes.
 
 The network figure, forward pass, error, every derivation with numbers, one update (and, for linear
-networks, the 7-formula sheet). Never overwrites without --force; writes atomically.
+networks, the 7-formula sheet). For a fit spec (a [data] table, file 001): the data set, the forward
+pass, the loss and every gradient in matrix form, proved equal to the scalar chain rule.
+Never overwrites without --force; writes atomically.
 """
 
 from __future__ import annotations
@@ -48,14 +50,30 @@ def run(args) -> int:
             raise OptionError(f"{path}: exists; pass --force to overwrite it")
     if not out.parent.is_dir():
         raise OptionError(f"-o: expected a file in an existing directory, got {args.output!r}")
-    net = load_network(args)
-    text = tex(net, args.digits) if kind == ".tex" else markdown(net, args.digits)
+    fit = fit_spec_or_none(args.spec)
+    if fit is not None:
+        from ..latex.matrix import fit_markdown, fit_tex
+        text = fit_tex(fit) if kind == ".tex" else fit_markdown(fit)
+    else:
+        net = load_network(args)
+        text = tex(net, args.digits) if kind == ".tex" else markdown(net, args.digits)
     write(out, text, force=args.force)
     print(f"wrote {out}")
     if args.pdf:
         compile_pdf(out, pdf)
         print(f"wrote {pdf}")
     return 0
+
+
+def fit_spec_or_none(path: str):
+    """A spec with a [data] table (derive fit's) as a FitSpec: its notes are the matrix form; else None."""
+    import tomllib
+    from ..fitspec import is_fit_spec, load_fit_spec
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
+        return None          # load_network reports it, naming the file
+    return load_fit_spec(path) if is_fit_spec(data) else None
 
 
 def compile_pdf(tex_file: Path, pdf: Path) -> None:

@@ -142,7 +142,7 @@ def _data_text(spec) -> str:
              if d.test_size else "no train/test split")
     prep = [f"divided by {number(d.divide_by, 6)}"] if d.divide_by else []
     prep += ["standardised by StandardScaler fitted on the training part"] if d.scale == "standard" else []
-    return (f"Data set: scikit-learn's \\texttt{{{d.dataset.replace('_', chr(92) + '_')}}}, {features}; {split}; "
+    return (f"Data set: scikit-learn's {d.dataset.replace('_', chr(92) + '_')}, {features}; {split}; "
             + (", then ".join(prep) if prep else "no scaling") + ".")
 
 
@@ -153,25 +153,29 @@ def _training_text(spec) -> str:
     per_sample = f.updates == "per_sample"
     return (f"Network {'-'.join(map(str, spec.layers))}, activations {', '.join(spec.activations)}, loss "
             f"{LOSS_WORDS[spec.loss]}; weights initialised to {weights}, biases to {init.biases}. "
-            f"Training: {f.epochs} epochs of {'per-sample' if per_sample else 'full-batch'} gradient descent, "
+            f"Training: {f.epochs} epoch{'' if f.epochs == 1 else 's'} of {'per-sample' if per_sample else 'full-batch'} gradient descent, "
             f"learning rate ${number(f.learning_rate, 6)}$"
             + ("; each update uses one sample, so $m = 1$ and $X$, $Y$ are single rows." if per_sample else
                f"; the $m$ training samples are the rows of $X$ and $Y$"
                + (", and the gradients are averaged over them." if f.average else ", gradients summed over them."))
-            )
+            + f" The loss reported per epoch is the {f.report_loss} over the samples"
+            + (f", with $a$ clipped to $[{number(f.loss_clip)}, 1 - {number(f.loss_clip)}]$ before the log."
+               if f.loss_clip else "."))
 
 
 def _loss_blocks(md, spec) -> list:
     L, out = _name(md, md.notation.loss), md.depth
     scale = r"\frac{1}{m} " if md.average else ""
-    rows = [Row(L, rf"= {scale}\sum_{{i=1}}^{{m}} \ell_{{i}}, \qquad \ell_{{i}} = {SAMPLE_LOSS_TEX[spec.loss]}")]
-    rows.append(Row(_partial(md, md.notation.loss, md.Z[out].name),
-                    f"= {scale}{matrix_latex(md.deltas[md.D[out]], md.notation)}"))
+    total = r"\ell_{i}" if spec.fit.updates == "per_sample" else rf"{scale}\sum_{{i=1}}^{{m}} \ell_{{i}}"
+    rows = [Row(L, rf"= {total}, \qquad \ell_{{i}} = {SAMPLE_LOSS_TEX[spec.loss]}")]
+    error = md.deltas[md.D[out]]
+    dZ = MatMul(1 / md.m, error, evaluate=False) if md.average else error
+    rows.append(Row(_partial(md, md.notation.loss, md.Z[out].name), f"= {matrix_latex(dZ, md.notation)}"))
     note = ("The output activation and the loss pair so that the derivative of the loss by the output "
-            "layer's pre-activation is the error $-(Y - A)$ (file 001), averaged over the batch as the notes' code "
-            "does (np.dot(x.T, err) / m)." if md.average else
-            "The output activation and the loss pair so that the derivative of the loss by the output "
             "layer's pre-activation is the error $-(Y - A)$ (file 001).")
+    if md.average:
+        note += (" The notes' slides write the sums over the batch; their code divides each gradient by $m$ "
+                 "(w2\\_grad = np.dot(self.a1.T, err) / m), and so do the formulas here.")
     return [Heading("Loss", 1), Text(note), Equation(rows)]
 
 
@@ -192,7 +196,7 @@ def _gradient_blocks(md, proof: tuple) -> list:
             Text(f"These {len(md.steps)} formulas are {verdict} to the scalar chain rule (the core's "
                  f"per-weight derivation, {'averaged' if md.average else 'summed'} over the samples) by SymPy: "
                  f"on a {sizes} net with the same activations and loss and $m = {m}$ "
-                 f"samples, {result.checked} matrix entries (forward and gradients) as {result.method}. "
+                 f"samples: {result.checked} matrix entries (forward and gradients), each a {result.method}. "
                  "The formulas hold for any layer sizes and batch size; the proof is run on a small net because "
                  "its cost grows with the number of entries.")]
     return out
