@@ -53,10 +53,13 @@ def steps(example: Path, out: Path) -> list[Step]:
 
 
 def fit_steps(example: Path, out: Path) -> list[Step]:
-    """Train as file 001 does and check the notes' numbers; loss curves as PNG (Dual vs Random together)."""
+    """Train as file 001 does and check the notes' numbers; the matrix-form notes (.tex, .pdf); loss curves as
+    PNG (Dual vs Random together)."""
     stem, path = out / example.stem, str(example)
+    pdf = ["--pdf"] if shutil.which("pdflatex") else []
     runs = [(["fit", path], stem.with_suffix(".fit.txt"), 0),
-            (["fit", path, "--json"], stem.with_suffix(".fit.json"), 0)]
+            (["fit", path, "--json"], stem.with_suffix(".fit.json"), 0),
+            (["notes", path, "-o", str(stem.with_suffix(".tex")), "--force", *pdf], None, 0)]
     if example.stem == "file001_random_init":
         dual = str(example.with_name("file001_dual_layer.toml"))
         runs.append((["fit", dual, path, "--plot", str(out / "file001_dual_vs_random.png"), "--ymax", "0.6"], None, 0))

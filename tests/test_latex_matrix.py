@@ -129,6 +129,8 @@ def test_notes_markdown_and_per_sample(tmp_path):
     text = out.read_text()
     assert text.startswith("# ") and "$$\n\\begin{aligned}" in text and r"\begin{document}" not in text
     assert "so $m = 1$" in text and r"\frac{1}{m}" not in text
+    assert "diabetes, feature column 2; no train/test split; no scaling" in text
+    assert "A_{1} &= Z_{1}" in text                                  # identity: no empty function name
     assert "These 2 formulas are proved equal" in text
 
 

@@ -114,7 +114,8 @@ def _forward_rows(md) -> list[tuple[str, str]]:
         Z, A = md.Z[l], md.A[l]
         rows.append((matrix_latex(Z, md.notation), matrix_latex(md.forward[Z], md.notation)))
         act = ACTIVATION_TEX[md.activations[l - 1]]
-        rows.append((matrix_latex(A, md.notation), rf"{act}\left({matrix_latex(Z, md.notation)}\right)"))
+        z = matrix_latex(Z, md.notation)
+        rows.append((matrix_latex(A, md.notation), rf"{act}\left({z}\right)" if act else z))
     return rows
 
 
@@ -137,7 +138,7 @@ def small_proof(activations: tuple[str, ...], loss: str, average: bool, m: int):
 
 def _data_text(spec) -> str:
     d = spec.data
-    features = "all features" if d.features is None else f"feature columns {', '.join(map(str, d.features))}"
+    features = "all features" if d.features is None else f"feature column{'s' if len(d.features) > 1 else ''} {', '.join(map(str, d.features))}"
     split = (f"split by train\\_test\\_split (test\\_size {number(d.test_size, 6)}, random\\_state {d.random_state})"
              if d.test_size else "no train/test split")
     prep = [f"divided by {number(d.divide_by, 6)}"] if d.divide_by else []
