@@ -26,7 +26,7 @@ class PdfError(DeriveError):
 
 def add_parser(sub) -> None:
     p = sub.add_parser("notes", help="a whole document (LaTeX or Markdown) of every derivation with numbers")
-    p.add_argument("spec", metavar="SPEC", help="a spec file (TOML)")
+    p.add_argument("spec", metavar="SPEC", help="a spec file (TOML); a fit spec ([data]) gives the matrix form")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="FILE.tex or FILE.md")
     p.add_argument("--force", action="store_true", help="overwrite FILE (and FILE.pdf) if they exist")
     p.add_argument("--pdf", action="store_true", help="also run pdflatex on FILE.tex, writing FILE.pdf")
