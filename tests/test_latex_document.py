@@ -2,9 +2,6 @@
 compiles every worked example's document (marked `latex`; skipped where pdflatex is missing)."""
 
 import os
-import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,6 +10,7 @@ import derive
 from derive.cli import main
 from derive.latex import markdown, tex, write
 from derive.latex.document import OutputExists
+from pdflatex import INSTALL, assert_compiles, needs_pdflatex
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,9 +22,6 @@ def _is_network_spec(path: Path) -> bool:
 
 
 EXAMPLES = [p for p in sorted((ROOT / "worked_examples").glob("*.toml")) if _is_network_spec(p)]
-INSTALL = "apt-get install texlive-latex-base texlive-latex-recommended texlive-pictures"
-needs_pdflatex = pytest.mark.skipif(shutil.which("pdflatex") is None,
-                                    reason=f"pdflatex not installed: {INSTALL}")
 
 
 def example(name):
@@ -157,9 +152,6 @@ def test_latex_command_bad_input(capsys, args, message):
 
 # --- pdflatex ------------------------------------------------------------------------------------
 
-OVERFULL = re.compile(r"Overfull \\hbox \((\d+(?:\.\d+)?)pt too wide\)")
-
-
 @pytest.mark.latex
 @needs_pdflatex
 @pytest.mark.parametrize("spec", EXAMPLES, ids=[p.stem for p in EXAMPLES])
@@ -167,12 +159,7 @@ def test_every_worked_example_compiles(tmp_path, spec):
     """pdflatex compiles the document with no error and nothing wider than the page."""
     out = tmp_path / f"{spec.stem}.tex"
     assert main(["notes", str(spec), "-o", str(out)]) == 0
-    done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", out.name],
-                          cwd=tmp_path, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=240)
-    log = (tmp_path / f"{spec.stem}.log").read_text(errors="replace")
-    assert done.returncode == 0, next((l for l in log.splitlines() if l.startswith("!")), done.stdout[-2000:])
-    too_wide = [float(w) for w in OVERFULL.findall(log)]
-    assert not [w for w in too_wide if w > 1.0], f"lines wider than the page by {too_wide} pt"
+    assert_compiles(out)
 
 
 @pytest.mark.latex
@@ -207,8 +194,4 @@ def test_wide_and_deep_networks_stay_on_the_page(tmp_path, name):
                          weights=[rng.uniform(-1, 1) for _ in range(n_w)], biases=[0.1] * n_b,
                          learning_rate=0.1, **kw)
     (tmp_path / "net.tex").write_text(tex(net))
-    done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "net.tex"], cwd=tmp_path,
-                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=240)
-    log = (tmp_path / "net.log").read_text(errors="replace")
-    assert done.returncode == 0, next((l for l in log.splitlines() if l.startswith("!")), "")
-    assert not [w for w in map(float, OVERFULL.findall(log)) if w > 1.0]
+    assert_compiles(tmp_path / "net.tex")
