@@ -28,7 +28,7 @@ SPEC = HERE.parent / "worked_examples" / "file001_dual_layer.toml"
 
 
 def derive_peer(spec, data, epochs):
-    from derive.fit import run_fit
+    from derive.numeric.fit import run_fit
 
     def run():
         return run_fit(spec, data=data, epochs=epochs).loss
@@ -72,7 +72,7 @@ def torch_peer(data, epochs, threads):
 
 def one_time_cost():
     """Derive the matrix form and generate + compile its NumPy step (what derive does once per network)."""
-    from derive.fit import compiled
+    from derive.numeric.fit import compiled
     compiled.cache_clear()
     start = time.perf_counter()
     compiled((30, 10, 1), ("sigmoid", "sigmoid"), "bce", True)
@@ -85,8 +85,8 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
 
-    from derive.data import prepare
-    from derive.fitspec import load_fit_spec
+    from derive.numeric.data import prepare
+    from derive.core.fitspec import load_fit_spec
     spec = load_fit_spec(SPEC)
     data = prepare(spec.data)
     setup = one_time_cost()
@@ -124,9 +124,9 @@ def main() -> int:
 def per_sample(repeats: int) -> None:
     """Not a goal of the issue, shown for honesty: the per-sample loops (one update per sample) against
     the notes' Neuron (NumPy scalars) and LogisticNeuron (30-vectors), 100 epochs each."""
-    from derive.data import prepare
-    from derive.fit import run_fit
-    from derive.fitspec import load_fit_spec
+    from derive.numeric.data import prepare
+    from derive.numeric.fit import run_fit
+    from derive.core.fitspec import load_fit_spec
     print("\nper-sample updates, 100 epochs (derive runs its matrix step on 1-row batches)\n")
     print(f"  {'case':<34} {'derive s':>9} {'notes s':>9} {'ratio':>7}")
     for name, cls in (("file001_neuron", notes001.Neuron), ("file001_logistic_neuron", notes001.LogisticNeuron)):

@@ -96,7 +96,7 @@ def case_a(iterations: int, repeats: int) -> list[tuple]:
 # --- (b) ------------------------------------------------------------------------------------------
 
 def b_runs(copies: int, iterations: int, with_numba=True):
-    from derive.sweep import train_copies
+    from derive.numeric.sweep import train_copies
     net = derive_net()
     W = peers.random_start(copies)
     init = {f"w{i + 1}": W[:, i] for i in range(8)}
@@ -158,13 +158,13 @@ def memory_of(name: str, copies: int, iterations: int) -> None:
 def ready_to_train():
     """Spec → graph → δ terms → program → the compiled training loop."""
     import derive
-    from derive.train import LoopSpec, compiled_loop
+    from derive.numeric.train import LoopSpec, compiled_loop
     net = derive.load(SPEC)
     return compiled_loop(net.program, net.trained, LoopSpec())
 
 
 def case_c(repeats: int):
-    from derive.train import _compiled
+    from derive.numeric.train import _compiled
     def fresh(*flags):
         done = subprocess.run([sys.executable, __file__, "--cold", *flags], capture_output=True, text=True)
         return float(done.stdout.strip())
@@ -181,7 +181,7 @@ def case_c(repeats: int):
             ("derive: the same, median of later runs in one process", statistics.median(times))]
     net = derive_net()
     if available("numba"):
-        from derive.backends.numba_backend import _compiled as numba_cache
+        from derive.numeric.numba_loop import _compiled as numba_cache
         numba_cache.cache_clear()
         start = time.perf_counter()
         net.train(epochs=1, lr=0.5, backend="numba")

@@ -5,9 +5,9 @@ import builtins
 import numpy as np
 import pytest
 
-from derive.data import DATASETS, MissingExtra, prepare
+from derive.numeric.data import DATASETS, MissingExtra, prepare
 from derive.errors import SpecError
-from derive.fitspec import DataSettings, fit_spec_from_dict, is_fit_spec, load_fit_spec
+from derive.core.fitspec import DataSettings, fit_spec_from_dict, is_fit_spec, load_fit_spec
 
 sklearn_datasets = pytest.importorskip("sklearn.datasets", reason="needs the data extra: pip install -e '.[data]'")
 

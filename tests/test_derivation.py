@@ -4,7 +4,7 @@ import pytest
 import sympy as sp
 
 import derive
-from derive.rules import ACTIVATIONS
+from derive.core.primitives import ACTIVATIONS
 
 FILE_000_W1 = [
     [["E_o1", "out_o1"], ["out_o1", "net_o1"], ["net_o1", "out_h1"], ["out_h1", "net_h1"], ["net_h1", "w1"]],

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from derive.cli import main
-from derive.data import prepare
-from derive.fit import _sample_losses, _sigmoid, _softmax, initial_params, run_fit
-from derive.fitspec import fit_spec_from_dict, load_fit_spec
+from derive.numeric.data import prepare
+from derive.numeric.fit import _sample_losses, _sigmoid, _softmax, initial_params, run_fit
+from derive.core.fitspec import fit_spec_from_dict, load_fit_spec
 
 from conftest import EXAMPLES, ROOT
 

@@ -10,10 +10,10 @@ import pytest
 import sympy as sp
 
 import derive
-from derive.latex import Numbers, chain, closed, identity, latex_name, number, numbers, repr_latex, update
-from derive.latex.blocks import aligned
-from derive.latex.identities import IDENTITIES, Identity, Step
-from derive.latex.sheets import sheet, sheet_blocks
+from derive.render.latex import Numbers, chain, closed, identity, latex_name, number, numbers, repr_latex, update
+from derive.render.latex.blocks import aligned
+from derive.render.latex.identities import IDENTITIES, Identity, Step
+from derive.render.latex.sheets import sheet, sheet_blocks
 
 
 def text(eq):
@@ -122,7 +122,7 @@ def test_long_path_sums_break_after_each_path(mazur_f):
 
 def test_a_long_path_continues_on_the_next_line():
     from conftest import EXAMPLES
-    from derive.latex.steps import FACTORS_PER_LINE
+    from derive.render.latex.steps import FACTORS_PER_LINE
     net = derive.load(EXAMPLES / "forward_3_layer.toml")      # 2-3-2-2: seven factors a path
     rows = text(chain(net.derivation("w1"))).split(r"\\")
     assert len(rows) == 2 * len(net.derivation("w1").paths)
@@ -267,7 +267,7 @@ def test_a_wrong_back_propagated_formula_is_not_proved():
 ])
 def test_sheet_rows_of_the_1_1_neuron(row):
     from conftest import EXAMPLES
-    from derive.latex.blocks import Equation
+    from derive.render.latex.blocks import Equation
     eqs = [b for b in sheet_blocks(derive.load(EXAMPLES / "seven_1_1.toml")) if isinstance(b, Equation)]
     assert any(row in aligned(eq) for eq in eqs)
 
@@ -289,7 +289,7 @@ def test_sheets_need_linear_networks(mazur_f):
 def test_file_003_w1_through_the_shared_back_propagated_error(wikidocs):
     # the notes: ∂E_total/∂h1 = 0.022 + 0.009 = 0.031 and ∂E_total/∂w1 = 0.031 × 0.250 × 0.1 = 0.0008
     # (printed cut short); here every number is rounded from the exact value, computed by plain floats:
-    from derive.latex.steps import shared
+    from derive.render.latex.steps import shared
     h1, h2 = sigmoid(0.08), sigmoid(0.11)
     o1, o2 = sigmoid(0.45 * h1 + 0.4 * h2), sigmoid(0.7 * h1 + 0.6 * h2)
     d3, d4 = (o1 - 0.4) * o1 * (1 - o1), (o2 - 0.6) * o2 * (1 - o2)
@@ -302,6 +302,6 @@ def test_file_003_w1_through_the_shared_back_propagated_error(wikidocs):
 
 
 def test_shared_step_is_left_out_where_it_adds_nothing(wikidocs, mazur_f):
-    from derive.latex.steps import shared
+    from derive.render.latex.steps import shared
     assert shared(wikidocs.derivation("w5"), Numbers(wikidocs)).rows == []     # an output weight: one path
     assert shared(mazur_f.derivation("b1"), Numbers(mazur_f)).rows == []       # a bias shared by two neurons

@@ -8,8 +8,8 @@ import pytest
 
 import derive
 from derive.cli import main
-from derive.latex import markdown, tex, write
-from derive.latex.document import OutputExists
+from derive.render.latex import markdown, tex, write
+from derive.render.latex.document import OutputExists
 from pdflatex import INSTALL, assert_compiles, needs_pdflatex
 
 ROOT = Path(__file__).resolve().parent.parent

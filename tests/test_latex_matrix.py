@@ -1,4 +1,4 @@
-"""File 001's matrix form in LaTeX (derive.latex.matrix): golden strings from the notes, the printer being
+"""File 001's matrix form in LaTeX (derive.render.latex.matrix): golden strings from the notes, the printer being
 the scalar derivations' one, and `derive notes` for fit specs, compiled by pdflatex (marked `latex`)."""
 
 import re
@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-import derive.matrix as matrix_module
+import derive.core.matrix as matrix_module
 from derive.cli import main
-from derive.latex import DerivePrinter, NAME_RULES
-from derive.latex.matrix import MatrixPrinter, chain_latex, fit_tex, small_proof
-from derive.fitspec import load_fit_spec
-from derive.matrix import MATRIX, MatrixDerivation, matrix_latex
+from derive.render.latex import DerivePrinter, NAME_RULES
+from derive.render.latex.matrix import MatrixPrinter, chain_latex, fit_tex, small_proof
+from derive.core.fitspec import load_fit_spec
+from derive.core.matrix import MATRIX, MatrixDerivation
+from derive.render.latex.matrix import matrix_latex
 from pdflatex import assert_compiles, needs_pdflatex
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,8 +101,8 @@ def test_derivation_lines_and_forward(averaged):
 
 
 def test_core_imports_no_latex():
-    code = ("import sys, derive, derive.matrix, derive.matrix_proof\n"
-            "print([m for m in sys.modules if m.startswith('derive.latex')])")
+    code = ("import sys, derive, derive.core.matrix, derive.core.matrix_proof\n"
+            "print([m for m in sys.modules if m.startswith('derive.render.latex')])")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stdout.strip() == "[]", done.stderr
 

@@ -8,9 +8,10 @@ import pytest
 import sympy as sp
 
 import derive
-import derive.matrix as matrix_module
-from derive.matrix import MatrixDerivation, matrix_latex
-from derive.matrix_proof import prove_matrix_form, softmax_cross_entropy_steps, softmax_general
+import derive.core.matrix as matrix_module
+from derive.core.matrix import MatrixDerivation
+from derive.render.latex.matrix import matrix_latex
+from derive.core.matrix_proof import prove_matrix_form, softmax_cross_entropy_steps, softmax_general
 
 import reference
 

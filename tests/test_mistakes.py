@@ -11,8 +11,8 @@ import pytest
 
 import derive
 import reference
-from derive.mistakes import MISTAKES, diagnose, mistaken_gradients, variants
-from derive.codecheck import check_gradients
+from derive.check.user_code.mistakes import MISTAKES, diagnose, mistaken_gradients, variants
+from derive.check.user_code.compare import check_gradients
 
 
 def _sigmoid(z):

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from derive.errors import OptionError
-from derive.plots import check_png_path
+from derive.render.plots import check_png_path
 
 
 def run(*args):

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import derive
 import reference
 from derive import strategies as ds
-from derive.spec import load_spec, spec_from_dict
+from derive.core.spec import load_spec, spec_from_dict
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "worked_examples"
 FAST = settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -153,7 +153,7 @@ def load_or_spec_error(text: str):
         except derive.SpecError as exc:
             assert str(exc).startswith(str(path)) and "\n" not in str(exc)
             return None
-    assert isinstance(spec, derive.spec.Spec)
+    assert isinstance(spec, derive.core.spec.Spec)
     try:
         net = derive.Network(spec)
         net.evaluation   # numbers at the spec's values (may overflow to inf: not an error here)

@@ -1,11 +1,11 @@
-"""derive.rewrite: the derivation recompiled with pieces replaced; unchanged, it must give the right numbers."""
+"""derive.check.user_code.mistaken: the derivation recompiled with pieces replaced; unchanged, it must give the right numbers."""
 
 import pytest
 import sympy as sp
 
 import derive
 import reference
-from derive.rewrite import Compiled, Rewrite
+from derive.check.user_code.mistaken import Compiled, Rewrite
 
 SPECS = ["mazur_2_2_2", "wikidocs_2_2_2", "seven_2_2_2", "seven_2_1", "dual_layer_2_2_1", "multiclass_2_2_3"]
 

@@ -6,7 +6,7 @@ import math
 import pytest
 
 import derive
-from derive.spec import load_spec, spec_from_dict
+from derive.core.spec import load_spec, spec_from_dict
 
 GOOD = {
     "title": "t",

@@ -9,8 +9,8 @@ from hypothesis import errors as hypothesis_errors
 
 import derive
 from derive import strategies as ds
-from derive.rules import ACTIVATIONS
-from derive.spec import Spec, spec_from_dict
+from derive.core.primitives import ACTIVATIONS
+from derive.core.spec import Spec, spec_from_dict
 
 FAST = settings(max_examples=30, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -169,4 +169,4 @@ def test_importing_derive_does_not_import_hypothesis():
 def test_every_activation_has_a_loss_it_pairs_with():
     for name in ACTIVATIONS:
         assert any(wanted is None or name in wanted for wanted in ds.LOSS_OUTPUTS.values())
-    assert set(ds.LOSS_OUTPUTS) == set(derive.rules.LOSSES)
+    assert set(ds.LOSS_OUTPUTS) == set(derive.core.primitives.LOSSES)

@@ -9,8 +9,8 @@ from hypothesis import given, reject, settings, strategies as st
 import derive
 import reference
 from derive.cli import main
-from derive.sweep import parse_lrs, sweep, train_copies
-from derive.train import Diverged
+from derive.numeric.sweep import parse_lrs, sweep, train_copies
+from derive.numeric.train import Diverged
 from test_train import random_nets
 
 
@@ -170,7 +170,7 @@ def test_chunked_sweep_behind_a_progress_bar_is_the_same_sweep(examples):
 @pytest.mark.parametrize("example, lrs", [("seven_2_2_2", [0.01, 0.02]), ("seven_3_2", [0.005, 0.01]),
                                           ("wikidocs_2_2_2", [0.5, 1.0])])
 def test_buffered_sweep_equals_single_runs_with_biases_and_no_biases(examples, example, lrs):
-    """The sweep's loop writes into reused buffers (derive.inplace); bias gradients alias δ buffers."""
+    """The sweep's loop writes into reused buffers (derive.numeric.buffers); bias gradients alias δ buffers."""
     net = load(examples, example)
     r = sweep(net, lrs=lrs, epochs=150)
     for k, lr in enumerate(lrs):

@@ -308,7 +308,7 @@ def test_chunked_run_behind_a_progress_bar_is_the_same_run(examples):
 
 @pytest.mark.parametrize("example", ["mazur_2_2_2", "wikidocs_2_2_2", "seven_2_2_2", "forward_3_layer"])
 def test_generated_loops_have_no_float_powers_nor_float64_constants(examples, example):
-    from derive.train import LoopSpec, loop_source
+    from derive.numeric.train import LoopSpec, loop_source
     net = load(examples, example)
     for spec in (LoopSpec(), LoopSpec(dialect="numpy"), LoopSpec(dialect="numpy", record=False, stop_any=True),
                  LoopSpec(dialect="numpy", batched=True, record=False)):

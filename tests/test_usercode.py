@@ -17,8 +17,8 @@ import derive
 import reference
 from derive.cli import main
 from derive.errors import UserCodeError
-from derive.codecheck import check_gradients
-from derive.usercode import load_function
+from derive.check.user_code.compare import check_gradients
+from derive.check.user_code.load import load_function
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "worked_examples"
 MAZUR = EXAMPLES / "mazur_2_2_2.toml"

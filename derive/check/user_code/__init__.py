@@ -1,0 +1,1 @@
+"""check/user_code"""

@@ -1,0 +1,180 @@
+"""A user's gradient function against the derivation: per parameter, the verdict, and a diagnosis.
+
+`check_gradients(net, fn)` compares fn(params) -> {name: ∂E/∂name} with the derived gradients at
+the spec's values (or any point) and, optionally, at seeded random points; where they disagree,
+the library of common backprop mistakes (`derive.check.user_code.mistakes`) says which mistake gives the user's
+numbers, or that a constant factor or the user's float32 rounding does.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import numpy as np
+
+from derive.check.user_code.mistakes import diagnose
+from derive.errors import SpecError
+from derive.numeric.network import Network, load
+from derive.check.user_code.load import GradientFn, call_user
+
+__all__ = ["check_gradients", "GradientReport", "ParamCheck", "random_points", "derived_at"]
+
+
+@dataclass
+class ParamCheck:
+    """One parameter: the derived gradient, the user's, and whether they agree within tolerance."""
+
+    name: str
+    expected: float
+    got: float
+    ok: bool
+    point: int = 0   # 0: the spec's values; i > 0: the i-th random point (where it first failed)
+
+    @property
+    def abs_error(self) -> float:
+        return abs(self.got - self.expected)
+
+    @property
+    def rel_error(self) -> float:
+        """|got − expected| / max(|got|, |expected|), the usual gradient-check measure (0 when both are 0)."""
+        scale = max(abs(self.got), abs(self.expected))
+        return self.abs_error / scale if scale else 0.0
+
+
+@dataclass
+class GradientReport:
+    """The user's gradients against the derivation: per parameter, the verdict, and a diagnosis."""
+
+    params: dict[str, ParamCheck]
+    points: list[dict[str, float]]          # parameter values checked; points[0] are the spec's
+    rtol: float
+    atol: float
+    mistakes: list = field(default_factory=list)   # derive.check.user_code.mistakes.Match, when they disagree
+    scale: float | None = None                     # a common factor user/derived, if there is one
+    origin: str = "the spec's values"              # what points[0] is ("the given values" with at=)
+    low_precision: str | None = None               # "float32" when that explains every difference
+
+    @property
+    def agree(self) -> bool:
+        return all(c.ok for c in self.params.values())
+
+    @property
+    def disagreeing(self) -> list[str]:
+        return [name for name, c in self.params.items() if not c.ok]
+
+    @property
+    def diagnosis(self) -> str | None:
+        """Which known mistakes give exactly the user's numbers (None when they agree or none does)."""
+        if self.agree:
+            return None
+        if self.mistakes:
+            return "; ".join(m.describe() for m in self.mistakes)
+        if self.low_precision:
+            return (f"your code returns {self.low_precision} numbers: differences this size are its rounding; "
+                    "check it with a tolerance for its dtype (e.g. rtol 1e-4 for float32)")
+        if self.scale is not None:
+            return (f"every gradient is {self.scale:.6g} times the derivation's "
+                    "(a constant factor; no mistake in the library gives exactly this)")
+        return None
+
+    def tolerance(self, expected: float) -> float:
+        return self.atol + self.rtol * abs(expected)
+
+    def as_json(self) -> dict:
+        return {"agree": self.agree,
+                "params": {n: {"expected": c.expected, "got": c.got, "ok": c.ok} for n, c in self.params.items()},
+                "diagnosis": self.diagnosis,
+                "mistakes": [m.as_json() for m in self.mistakes],
+                "points": len(self.points) - 1, "rtol": self.rtol, "atol": self.atol}
+
+
+def random_points(start: Mapping[str, float], n: int, seed: int) -> list[dict[str, float]]:
+    """n parameter points near the spec's: each value moved by normal(0, ½·max(1, |value|)), seeded."""
+    rng = np.random.default_rng(seed)
+    return [{k: v + float(rng.normal(0.0, 0.5 * max(1.0, abs(v)))) for k, v in start.items()}
+            for _ in range(n)]
+
+
+def check_gradients(net, fn: GradientFn, *, rtol: float = 1e-6, atol: float = 1e-9, points: int = 0,
+                    seed: int = 0, at: Mapping[str, float] | None = None) -> GradientReport:
+    """Compare fn(params) with the derived ∂E/∂param at the spec's values (or at `at`, a value for
+    every parameter by canonical name) and at `points` random points near them.
+
+    `net` is a derive.Network (or a spec path); fn takes {canonical name: value} for every
+    parameter and returns {name: gradient} for every trained parameter (others optional)."""
+    if not isinstance(net, Network):
+        net = load(net)
+    if points < 0 or not (rtol >= 0 and atol >= 0):
+        raise SpecError("check_gradients", "points, rtol and atol not negative", got=(points, rtol, atol))
+    start = net.param_values() if at is None else _point(net, at)
+    at = [start] + random_points(start, points, seed)
+    names = {p.canonical: p.canonical for p in net.graph.params} | {p.name: p.canonical for p in net.graph.params}
+    expected = [derived_at(net, point) for point in at]
+    got = [call_user(fn, point, names, net.trained) for point in at]
+    report = GradientReport(_compare(got, expected, rtol, atol), at, rtol, atol,
+                            origin="the spec's values" if start == net.param_values() else "the given values")
+    if not report.agree:
+        loose = max(rtol, 100 * max(float(np.finfo(g.dtype).eps) for g in got))  # float32 code: its digits
+        report.mistakes = diagnose(net, at, got, rtol=loose, atol=atol)
+        report.scale = _common_scale(got, expected, loose, atol)
+        report.low_precision = _low_precision(report, got)
+    return report
+
+
+def _point(net, at: Mapping[str, float]) -> dict[str, float]:
+    """`at` checked: a finite number for every parameter, by canonical name."""
+    names = net.params
+    if set(at) != set(names):
+        raise SpecError("at", f"a value for every parameter ({', '.join(names)})", got=sorted(at))
+    point = {name: float(at[name]) for name in names}
+    bad = [name for name, v in point.items() if not math.isfinite(v)]
+    if bad:
+        raise SpecError(f"at[{bad[0]!r}]", "a finite number", got=point[bad[0]])
+    return point
+
+
+def derived_at(net, params: Mapping[str, float]) -> dict[str, float]:
+    """The derivation's gradients (all parameters, canonical names) with the parameters set to `params`."""
+    leaves = net.graph.leaf_values()
+    leaves.update({p.name: params[p.canonical] for p in net.graph.params})
+    _, grads = net.program.function(leaves)
+    return {k: float(v) for k, v in grads.items()}
+
+
+def _close(got: float, expected: float, rtol: float, atol: float) -> bool:
+    return abs(got - expected) <= atol + rtol * abs(expected)
+
+
+def _compare(got: list[dict], expected: list[dict], rtol: float, atol: float) -> dict[str, ParamCheck]:
+    """Per parameter: the first point where it fails, else the spec's values."""
+    checks = {}
+    for name in got[0]:
+        failing = [i for i, (g, e) in enumerate(zip(got, expected)) if not _close(g[name], e[name], rtol, atol)]
+        i = failing[0] if failing else 0
+        checks[name] = ParamCheck(name, expected[i][name], got[i][name], not failing, i)
+    return checks
+
+
+def _low_precision(report: GradientReport, got: list) -> str | None:
+    """The user's dtype (float32, …) when its rounding explains every difference and no mistake does."""
+    dtype = max((g.dtype for g in got), key=lambda d: np.finfo(d).eps)
+    eps = float(np.finfo(dtype).eps)
+    if eps <= np.finfo(np.float64).eps or report.mistakes:
+        return None
+    largest = max(abs(c.expected) for c in report.params.values())
+    if all(c.abs_error <= report.atol + 100 * eps * largest for c in report.params.values()):
+        return dtype.name
+    return None
+
+
+def _common_scale(got: list[dict], expected: list[dict], rtol: float, atol: float) -> float | None:
+    """k when every user gradient is k × the derived one at every point (k ≠ 1), else None."""
+    pairs = [(g[n], e[n]) for g, e in zip(got, expected) for n in g if abs(e[n]) > atol]
+    if not pairs:
+        return None
+    k = pairs[0][0] / pairs[0][1]
+    if abs(k - 1) <= rtol or not all(_close(g, k * e, rtol, atol) for g, e in pairs):
+        return None
+    return k

@@ -1,0 +1,262 @@
+"""A library of common backprop mistakes, each a rewrite of the derivation that yields what the buggy code computes.
+
+A mistake is data: for a given network it offers variants (per layer, or all layers at once), each
+a `derive.check.user_code.mistaken.Rewrite` of the graph's forward rules, of its local factors (the ∂child/∂parent
+the chain rule multiplies), or of the finished gradients. The rewritten derivation is compiled to
+straight-line NumPy code, so the buggy numbers come from the derivation, never from a per-network
+formula. `diagnose` reports every variant whose numbers equal the user's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable, Mapping
+
+import numpy as np
+import sympy as sp
+
+from derive.core.graph import Graph, Node, Role
+from derive.check.user_code.mistaken import Compiled, Grads, Rewrite
+
+__all__ = ["Mistake", "Rewrite", "Match", "MISTAKES", "variants", "mistaken_gradients", "diagnose"]
+
+
+@dataclass(frozen=True)
+class Mistake:
+    name: str
+    title: str                                    # what the buggy code does
+    rewrites: Callable[[Graph], list[Rewrite]]    # the variants that apply to a network
+
+
+@dataclass(frozen=True)
+class Match:
+    mistake: Mistake
+    where: str
+
+    def describe(self) -> str:
+        where = f" ({self.where})" if self.where else ""
+        return f"{self.mistake.name}{where}: {self.mistake.title}"
+
+    def as_json(self) -> dict:
+        return {"name": self.mistake.name, "where": self.where, "description": self.mistake.title}
+
+
+# --- where things are in a graph -------------------------------------------------------------------
+def _layer_label(g: Graph, number: int) -> str:
+    return f"{'output' if number == len(g.layers) else 'hidden'} layer {number}"
+
+
+def _per_layer(g: Graph, eligible: list[int], make: Callable[[list[int]], dict]) -> list[Rewrite]:
+    """One variant per eligible layer, and one for all of them together when there are several."""
+    scopes = [[n] for n in eligible] + ([eligible] if len(eligible) > 1 else [])
+    return [Rewrite(where=" and ".join(_layer_label(g, n) for n in scope), **make(scope)) for scope in scopes]
+
+
+def _activated(g: Graph, names: tuple[str, ...]) -> list[int]:
+    return [l.number for l in g.layers if not l.fused and l.activation in names]
+
+
+def _weights(g: Graph, layer: int) -> dict[tuple[int, int], Node]:
+    """(destination j, source k) -> weight node of one layer."""
+    out = {}
+    for j, net in enumerate(g.layers[layer - 1].nets):
+        ws = [g.nodes[p] for p in net.local if g.nodes[p].role is Role.WEIGHT]
+        for k, w in enumerate(ws):
+            out[(j, k)] = w
+    return out
+
+
+def _sources(g: Graph, layer: int) -> list[Node]:
+    return g.inputs if layer == 1 else g.layers[layer - 2].outs
+
+
+# --- the mistakes ----------------------------------------------------------------------------------
+def _derivative_forward(g: Graph) -> list[Rewrite]:
+    def make(scope):
+        forward, local = {}, {}
+        for l in scope:
+            layer = g.layers[l - 1]
+            for net, out in zip(layer.nets, layer.outs):
+                d = out.local[net.name].xreplace({out.symbol: out.definition})   # σ′ written in net
+                forward[out.name] = d
+                local[(out.name, net.name)] = d
+        return {"forward": forward, "local": local}
+    return _per_layer(g, _activated(g, ("sigmoid", "tanh")), make)
+
+
+def _activation_backward(g: Graph) -> list[Rewrite]:
+    def make(scope):
+        return {"local": {(o.name, n.name): o.symbol for l in scope
+                          for n, o in zip(g.layers[l - 1].nets, g.layers[l - 1].outs)}}
+    return _per_layer(g, _activated(g, ("sigmoid", "tanh")), make)
+
+
+def _derivative_for_activation(g: Graph) -> list[Rewrite]:
+    """∂net/∂w = out of the neuron below, taken as that neuron's σ′ instead."""
+    def make(scope):
+        local = {}
+        for l in scope:
+            below = g.layers[l - 1]
+            for (j, k), w in _weights(g, l + 1).items():
+                out = below.outs[k]
+                local[(g.layers[l].nets[j].name, w.name)] = out.local[below.nets[k].name]
+        return {"local": local}
+    eligible = [l for l in _activated(g, ("sigmoid", "tanh")) if l < len(g.layers)]
+    return _per_layer(g, eligible, make)
+
+
+def _missing_derivative(g: Graph) -> list[Rewrite]:
+    def make(scope):
+        local = {}
+        for l in scope:
+            for j, out in enumerate(g.layers[l - 1].outs):
+                for i, net in enumerate(g.layers[l - 1].nets):
+                    if net.name in out.local:
+                        local[(out.name, net.name)] = sp.S.One if i == j else sp.S.Zero
+        return {"local": local}
+    return _per_layer(g, [l.number for l in g.layers if not l.fused and l.activation != "identity"], make)
+
+
+def _softmax_diagonal(g: Graph) -> list[Rewrite]:
+    """Softmax differentiated as if elementwise: the off-diagonal −a_j·a_i dropped."""
+    def make(scope):
+        return {"local": {(out.name, net.name): sp.S.Zero for l in scope for j, out in enumerate(g.layers[l - 1].outs)
+                          for i, net in enumerate(g.layers[l - 1].nets) if i != j and net.name in out.local}}
+    return _per_layer(g, _activated(g, ("softmax",)), make)
+
+
+def _loss_factor(factor: int) -> Callable[[Graph], list[Rewrite]]:
+    def rewrites(g: Graph) -> list[Rewrite]:
+        local = {(top.name, parent): factor * d for top in g.tops for parent, d in top.local.items()}
+        return [Rewrite(where="", local=local)]
+    return rewrites
+
+
+def _missing_half(g: Graph) -> list[Rewrite]:
+    return _loss_factor(2)(g) if g.spec.loss in ("half_sse", "mse") else []
+
+
+def _transposed_numbering(g: Graph) -> list[Rewrite]:
+    """The gradient matrix kept as (source, destination) and flattened without transposing."""
+    def make(scope):
+        moves = []
+        for l in scope:
+            ws = _weights(g, l)
+            a, b = len(_sources(g, l)), len(g.layers[l - 1].nets)
+            order = sorted(ws, key=lambda jk: (jk[0], jk[1]))            # canonical: destination-major
+            for n, (j, k) in enumerate(order):
+                moves.append((ws[(j, k)].canonical, ws[(n % b, n // b)].canonical))
+        return {"post": lambda grads: {**grads, **{mine: grads[theirs] for mine, theirs in moves}}}
+    eligible = [l.number for l in g.layers if len(l.nets) > 1 and len(_sources(g, l.number)) > 1]
+    return _per_layer(g, eligible, make)
+
+
+def _transposed_backprop(g: Graph) -> list[Rewrite]:
+    """δ back-propagated through W instead of Wᵀ: ∂net_j/∂out_k taken as w_kj (square layers only)."""
+    def make(scope):
+        local = {}
+        for l in scope:
+            ws, below = _weights(g, l), _sources(g, l)
+            for (j, k) in ws:
+                local[(g.layers[l - 1].nets[j].name, below[k].name)] = ws[(k, j)].symbol
+        return {"local": local}
+    eligible = [l.number for l in g.layers[1:] if len(l.nets) == len(_sources(g, l.number)) > 1]
+    return _per_layer(g, eligible, make)
+
+
+def _bias_wrong_axis(g: Graph) -> list[Rewrite]:
+    """Per-neuron biases: each gets the sum over its layer's neurons (np.sum(err) with no axis)."""
+    if g.spec.bias != "per_neuron" or not g.spec.train_biases:
+        return []
+    def make(scope):
+        groups = [[p.canonical for p in g.params if p.role is Role.BIAS and p.layer == l] for l in scope]
+        def post(grads):
+            out = dict(grads)
+            for group in groups:
+                total = sum(grads[b] for b in group)
+                out.update({b: total for b in group})
+            return out
+        return {"post": post}
+    return _per_layer(g, [l.number for l in g.layers if len(l.nets) > 1], make)
+
+
+def _learning_rate(g: Graph) -> list[Rewrite]:
+    lr = g.spec.learning_rate
+    return [] if lr == 1 else [Rewrite(where=f"lr {lr:g}", post=lambda grads: {k: lr * v for k, v in grads.items()})]
+
+
+def _updated_weights(g: Graph) -> list[Rewrite]:
+    return [Rewrite(where=f"lr {g.spec.learning_rate:g}", updated_weights=True)] if len(g.layers) > 1 else []
+
+
+MISTAKES: dict[str, Mistake] = {m.name: m for m in (
+    Mistake("derivative-in-forward", "σ′ used where σ belongs in the forward pass: out = σ′(net) "
+            "(the backward pass still multiplies by σ′(net))", _derivative_forward),
+    Mistake("activation-in-backward", "σ used where σ′ belongs in the backward pass: ∂out/∂net taken as "
+            "out = σ(net) instead of out(1 − out)", _activation_backward),
+    Mistake("derivative-for-activation", "σ′ used where σ belongs in the backward pass: ∂net/∂w taken as "
+            "σ′ of the neuron below, out(1 − out), instead of its output out", _derivative_for_activation),
+    Mistake("missing-derivative", "the activation's derivative (σ′ factor) is missing: ∂out/∂net taken as 1",
+            _missing_derivative),
+    Mistake("softmax-diagonal", "softmax differentiated neuron by neuron: only ∂a_j/∂z_j = a_j(1 − a_j) kept, "
+            "the cross terms ∂a_j/∂z_i = −a_j·a_i (i ≠ j) left out", _softmax_diagonal),
+    Mistake("missing-half", "a missing ½: the loss derivative is twice what it should be (E = Σ(t − o)² "
+            "differentiated as if E = Σ½(t − o)², or the reverse)", _missing_half),
+    Mistake("flipped-sign", "a flipped sign: (t − o) used where the derivative is −(t − o) = o − t",
+            _loss_factor(-1)),
+    Mistake("transposed-numbering", "weights numbered transposed: the gradient matrix kept as (source, "
+            "destination) and flattened without transposing", _transposed_numbering),
+    Mistake("transposed-backprop", "weights indexed transposed in the backward pass: δ sent down through "
+            "W instead of Wᵀ (∂net_j/∂out_k taken as w_kj)", _transposed_backprop),
+    Mistake("bias-wrong-axis", "bias gradient summed over the wrong axis: every bias of the layer gets the "
+            "sum of the layer's δ (np.sum(err) without axis=0)", _bias_wrong_axis),
+    Mistake("learning-rate-folded", "the learning rate folded into the gradient: lr·∂E/∂w returned",
+            _learning_rate),
+    Mistake("updated-weights", "hidden-layer gradients computed with the weights above already updated "
+            "in the same step (δ sent down through w − lr·∂E/∂w)", _updated_weights),
+)}
+
+
+def variants(g: Graph) -> list[tuple[Mistake, Rewrite]]:
+    """Every (mistake, variant) that applies to this network."""
+    return [(m, rw) for m in MISTAKES.values() for rw in m.rewrites(g)]
+
+
+@lru_cache(maxsize=8)
+def _compiled_variants(g: Graph) -> list[tuple[Mistake, Rewrite, Compiled]]:
+    """Every variant compiled once per graph (property tests diagnose the same network many times)."""
+    return [(m, rw, Compiled(g, rw)) for m, rw in variants(g)]
+
+
+def _leaves(net, params: Mapping[str, float]) -> dict[str, float]:
+    leaves = net.graph.leaf_values()
+    leaves.update({p.name: params[p.canonical] for p in net.graph.params})
+    return leaves
+
+
+def mistaken_gradients(net, name: str, where: str | None = None,
+                       params: Mapping[str, float] | None = None) -> Grads:
+    """The gradients code making mistake `name` (the variant `where`, default the first) would return."""
+    if name not in MISTAKES:
+        raise KeyError(f"no mistake {name!r}; known: {', '.join(MISTAKES)}")
+    options = MISTAKES[name].rewrites(net.graph)
+    chosen = [rw for rw in options if where is None or rw.where == where]
+    if not chosen:
+        raise ValueError(f"mistake {name!r} has no variant {where!r} here; variants: "
+                         f"{', '.join(repr(rw.where) for rw in options) or 'none'}")
+    return Compiled(net.graph, chosen[0])(_leaves(net, params or net.param_values()))
+
+
+def diagnose(net, points: list[Mapping[str, float]], got: list[Grads], *, rtol: float, atol: float) -> list[Match]:
+    """Every mistake variant whose gradients equal the user's at every point (on the keys they returned)."""
+    matches = []
+    for mistake, rw, compiled in _compiled_variants(net.graph):
+        if all(_same(compiled(_leaves(net, p)), mine, rtol, atol) for p, mine in zip(points, got)):
+            matches.append(Match(mistake, rw.where))
+    return matches
+
+
+def _same(theirs: Grads, mine: Grads, rtol: float, atol: float) -> bool:
+    return all(np.isfinite(theirs[k]) and abs(v - theirs[k]) <= atol + rtol * abs(theirs[k])
+               for k, v in mine.items())

@@ -1,0 +1,49 @@
+"""The `derive` command line: a thin shell over the library. Each command lives in its own module.
+
+    derive gradients SPEC [--json]      forward values, loss, gradients, one update
+    derive chain SPEC PARAM [--json]    the chain-rule paths for one parameter
+    derive check SPEC [--json] [--numeric [--richardson] [--dtype D]]
+                                        printed hand values (and gradients) against exact ones
+    derive check-code SPEC FILE.py:FUNC [--json] [--points N] [--rtol X]
+                                        a user's gradient function against the derivation
+    derive fit SPEC [SPEC ...] [--plot PNG] [--json]
+                                        train on a data set (file 001), the notes' numbers checked
+    derive latex SPEC [PARAM] [--steps chain,closed,numbers,update] [--digits N] [--sheet]
+                                        LaTeX of a derivation as the notes write it, with numbers
+    derive notes SPEC -o FILE.tex|FILE.md [--force] [--pdf]
+                                        a whole document for lecture notes (pdflatex compiles it)
+
+Bad input (a malformed spec, an unknown name) prints one line and exits 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from derive.errors import DeriveError
+from derive.cli import chain, check, check_code, fit, gradients, latex, notes, sweep, train
+
+__all__ = ["main"]
+
+# one module per command: each has add_parser(subparsers) and run(args) -> exit status
+COMMANDS = [gradients, chain, check, check_code, train, sweep, latex, notes, fit]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="derive", description="Check backpropagation by deriving it.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        command.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except DeriveError as exc:
+        print(f"derive: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0

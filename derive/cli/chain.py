@@ -1,0 +1,44 @@
+"""derive chain SPEC PARAM: the chain-rule paths for one parameter, as the notes write them."""
+
+from __future__ import annotations
+
+from derive.numeric.network import load
+from derive.errors import SpecError
+from derive.render.text import derivation_text
+from derive.cli.common import emit_json, spec_argument
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("chain", help="the chain-rule paths from the error down to one parameter")
+    spec_argument(p)
+    p.add_argument("param", metavar="PARAM", help="a parameter: w1, b2 or its notation name")
+    p.add_argument("--prove", action="store_true",
+                   help="also prove with SymPy that the path sum and the δ form equal sympy.diff of the loss")
+    p.set_defaults(run=run)
+
+
+def as_json(net, d) -> dict:
+    return {"param": d.param.canonical, "name": d.param.name, "error": d.total,
+            "paths": [[f.as_pair() for f in path] for path in d.paths],
+            "value": net.evaluation.gradients[d.param.canonical]}
+
+
+def run(args) -> int:
+    net = load(args.spec)
+    try:
+        d = net.derivation(args.param)
+    except SpecError as exc:
+        raise exc.in_file(args.spec) from None
+    proofs = d.prove() if args.prove else None
+    if args.json:
+        out = as_json(net, d)
+        if proofs:
+            out["proofs"] = {k: {"holds": p.holds, "method": p.method, "detail": p.detail} for k, p in proofs.items()}
+        emit_json(out)
+    else:
+        print(derivation_text(d, net.values()))
+        for claim, p in (proofs or {}).items():
+            print(f"{claim}: {'proved' if p.holds else 'NOT equal'} by {p.method}" + (f" ({p.detail})" if p.detail else ""))
+    if proofs and not all(p.holds for p in proofs.values()):
+        return 1
+    return 0

@@ -1,0 +1,94 @@
+"""derive check-code SPEC FILE.py:FUNC: a user's gradient function against the derivation (exit 0 agree, 1 not)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+
+from derive.numeric.network import load
+from derive.errors import UserCodeError
+from derive.render.text import number, table
+from derive.check.user_code.compare import GradientReport, check_gradients
+from derive.check.user_code.load import load_function
+from derive.cli.common import emit_json, spec_argument
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("check-code", help="check a gradient function against the derivation",
+                       description="Call FUNC(params) -> {param: dE/dparam} from FILE.py and compare it with the "
+                                   "derivation; where they disagree, name the known backprop mistake that "
+                                   "gives the same numbers. Exit 0 agree, 1 disagree, 2 bad input.")
+    spec_argument(p)
+    p.add_argument("target", metavar="FILE.py:FUNC", help="the Python file and the gradient function in it")
+    p.add_argument("--points", type=_count, default=0, metavar="N",
+                   help="also compare at N random parameter points near the spec's (seeded)")
+    p.add_argument("--rtol", type=_tolerance, default=1e-6, metavar="X", help="relative tolerance (default 1e-6)")
+    p.add_argument("--atol", type=_tolerance, default=1e-9, metavar="X", help="absolute tolerance (default 1e-9)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random points (default 0)")
+    p.set_defaults(run=run)
+
+
+def _count(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 0, got {text!r}")
+    return n
+
+
+def _tolerance(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        x = float("nan")
+    if not (0 <= x < float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite number ≥ 0, got {text!r}")
+    return x
+
+
+def run(args) -> int:
+    net = load(args.spec)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):   # the user's prints must not mix with our output
+            fn = load_function(args.target)
+            report = check_gradients(net, fn, rtol=args.rtol, atol=args.atol, points=args.points, seed=args.seed)
+    except UserCodeError as exc:
+        theirs = getattr(exc, "user_traceback", None)
+        if theirs:
+            print(f"---- the traceback of your code ({args.target}) ----\n{theirs}\n"
+                  "---- end of your traceback ----", file=sys.stderr)
+        raise
+    if args.json:
+        emit_json(report.as_json())
+    else:
+        print(render(report, args.spec, args.target, args.seed))
+    return 0 if report.agree else 1
+
+
+def render(report: GradientReport, spec: str, target: str, seed: int) -> str:
+    n = len(report.points) - 1
+    where = "the spec's values" + (f" and {n} random point{'s' * (n != 1)} (seed {seed})" if n else "")
+    rows = [(c.name, number(c.expected), number(c.got), f"{c.abs_error:.2e}", f"{c.rel_error:.2e}",
+             f"{report.tolerance(c.expected):.1e}", "spec" if c.point == 0 else f"point {c.point}",
+             "ok" if c.ok else "DISAGREE") for c in report.params.values()]
+    header = ["param", "derived", "your code", "|diff|", "rel. error", "tolerance", "at", "verdict"]
+    lines = [f"{target} against {spec}",
+             f"checked at {where}; ok when |got − derived| ≤ atol + rtol·|derived| "
+             f"(rtol {report.rtol:g}, atol {report.atol:g})", "", table(rows, header), ""]
+    bad = report.disagreeing
+    if not bad:
+        lines.append(f"all {len(report.params)} gradients agree with the derivation.")
+        return "\n".join(lines)
+    lines.append(f"{len(bad)} of {len(report.params)} gradients disagree: {', '.join(bad)}.")
+    if report.mistakes:
+        lines.append("diagnosis: the same numbers come from " +
+                     ("this known mistake:" if len(report.mistakes) == 1 else "each of these known mistakes:"))
+        lines += [f"  - {m.describe()}" for m in report.mistakes]
+    elif report.diagnosis:
+        lines.append(f"diagnosis: {report.diagnosis}")
+    else:
+        lines.append("diagnosis: no mistake in derive's library gives these numbers.")
+    return "\n".join(lines)

@@ -1,0 +1,43 @@
+"""derive gradients SPEC: forward values, loss, every ∂E/∂param, the parameters after one update."""
+
+from __future__ import annotations
+
+from derive.numeric.network import load
+from derive.render.text import number, table
+from derive.cli.common import emit_json, spec_argument
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("gradients", help="forward values, loss, gradients and one update")
+    spec_argument(p)
+    p.set_defaults(run=run)
+
+
+def as_json(net) -> dict:
+    return {"loss": net.loss(), "outputs": net.evaluation.outputs, "values": net.values(),
+            "gradients": net.gradients(), "updated": net.updated()}
+
+
+def run(args) -> int:
+    net = load(args.spec)
+    if args.json:
+        emit_json(as_json(net))
+        return 0
+    print(render(net))
+    return 0
+
+
+def render(net) -> str:
+    g, values = net.graph, net.values()
+    forward = [(n.name, number(values[n.name])) for n in g.nodes.values() if not n.is_leaf]
+    grads, updated, now = net.gradients(), net.updated(), net.param_values()
+    by_canonical = g.names_by_canonical
+    rows = [(name if by_canonical[name] == name else f"{by_canonical[name]} ({name})", number(now[name]),
+             number(grads[name]), number(updated[name])) for name in net.trained]
+    title = net.spec.title or net.spec.source or "network"
+    return "\n".join([
+        title, "",
+        table(forward, ["quantity", "value"]), "",
+        f"{g.total.name} = {number(net.loss())}", "",
+        table(rows, ["param", "value", f"∂{g.total.name}/∂param", f"after one step (lr {net.spec.learning_rate:g})"]),
+    ])

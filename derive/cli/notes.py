@@ -1,0 +1,92 @@
+"""derive notes SPEC -o FILE.tex|FILE.md [--force] [--pdf]: a whole document for lecture notes.
+
+The network figure, forward pass, error, every derivation with numbers, one update (and, for linear
+networks, the 7-formula sheet). For a fit spec (a [data] table, file 001): the data set, the forward
+pass, the loss and every gradient in matrix form, proved equal to the scalar chain rule.
+Never overwrites without --force; writes atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from derive.errors import DeriveError
+from derive.cli.latex import OptionError, add_options, load_network
+from derive.core.fitspec import is_fit_spec, load_fit_spec
+from derive.render.latex import markdown, tex, write
+from derive.render.latex.matrix import fit_markdown, fit_tex
+import tomllib
+
+INSTALL = "apt-get install texlive-latex-base texlive-latex-recommended texlive-pictures"
+
+
+class PdfError(DeriveError):
+    """pdflatex is missing or failed."""
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("notes", help="a whole document (LaTeX or Markdown) of every derivation with numbers")
+    p.add_argument("spec", metavar="SPEC", help="a spec file (TOML); a fit spec ([data]) gives the matrix form")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="FILE.tex or FILE.md")
+    p.add_argument("--force", action="store_true", help="overwrite FILE (and FILE.pdf) if they exist")
+    p.add_argument("--pdf", action="store_true", help="also run pdflatex on FILE.tex, writing FILE.pdf")
+    add_options(p)
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    out = Path(args.output)
+    kind = out.suffix.lower()
+    if kind not in (".tex", ".md"):
+        raise OptionError(f"-o: expected a file name ending in .tex or .md, got {args.output!r}")
+    if args.pdf and kind != ".tex":
+        raise OptionError("--pdf: needs -o FILE.tex")
+    if args.pdf and shutil.which("pdflatex") is None:
+        raise PdfError(f"--pdf: pdflatex not found; install it with: {INSTALL}")
+    pdf = out.with_suffix(".pdf")
+    for path in [out] + ([pdf] if args.pdf else []):
+        if path.exists() and not args.force:
+            raise OptionError(f"{path}: exists; pass --force to overwrite it")
+    if not out.parent.is_dir():
+        raise OptionError(f"-o: expected a file in an existing directory, got {args.output!r}")
+    fit = fit_spec_or_none(args.spec)
+    if fit is not None:
+        text = fit_tex(fit) if kind == ".tex" else fit_markdown(fit)
+    else:
+        net = load_network(args)
+        text = tex(net, args.digits) if kind == ".tex" else markdown(net, args.digits)
+    write(out, text, force=args.force)
+    print(f"wrote {out}")
+    if args.pdf:
+        compile_pdf(out, pdf)
+        print(f"wrote {pdf}")
+    return 0
+
+
+def fit_spec_or_none(path: str):
+    """A spec with a [data] table (derive fit's) as a FitSpec: its notes are the matrix form; else None."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
+        return None          # load_network reports it, naming the file
+    return load_fit_spec(path) if is_fit_spec(data) else None
+
+
+def compile_pdf(tex_file: Path, pdf: Path) -> None:
+    """pdflatex in a scratch directory beside the output; the PDF moved into place only on success."""
+    scratch = tempfile.mkdtemp(dir=tex_file.parent, prefix=".derive-pdflatex-")
+    try:
+        done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error",
+                               f"-output-directory={scratch}", str(tex_file)],
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        built = Path(scratch) / (tex_file.stem + ".pdf")
+        if done.returncode != 0 or not built.exists():
+            first = next((l for l in done.stdout.splitlines() if l.startswith("!")), "see pdflatex's log")
+            raise PdfError(f"{tex_file}: pdflatex failed: {first}")
+        os.replace(built, pdf)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

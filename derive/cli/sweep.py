@@ -1,0 +1,71 @@
+"""derive sweep SPEC: many copies of a network trained in lock-step (learning rates or random starts)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from derive.numeric.network import load
+from derive.errors import SpecError
+from derive.render.text import number, table
+from derive.cli.common import emit_json, spec_argument
+from derive.numeric.sweep import parse_lrs, sweep
+from derive.render.plots import check_png_path
+from derive.render.plots import plot_sweep
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("sweep", help="train many copies at once: over learning rates or random initial weights")
+    spec_argument(p)
+    p.add_argument("--lr", metavar="RATES", help="START:STOP:COUNT (e.g. 0.001:0.1:50) or a list 0.05,0.01,0.005")
+    p.add_argument("--copies", type=int, help="copies from random initial weights (uniform in ±--scale)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random initial weights (default 0)")
+    p.add_argument("--scale", type=float, default=1.0, help="initial weights uniform in [-scale, scale]")
+    p.add_argument("--epochs", type=int, help="epochs (default: the spec's [train] epochs)")
+    p.add_argument("--stop-below", type=float, help="each copy stops after its epoch with loss below this")
+    p.add_argument("--dtype", choices=["float64", "float32"], help="arithmetic precision")
+    p.add_argument("--backend", choices=["numpy", "numba"], default="numpy",
+                   help="numpy (default) or numba (compiled, needs pip install 'derive[fast]')")
+    p.add_argument("--plot", metavar="PNG", help="epochs-to-stop and final loss per copy (needs matplotlib)")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    if (args.lr is None) == (args.copies is None):
+        raise SpecError("--lr/--copies", "exactly one of --lr RATES or --copies N")
+    if args.epochs is not None and args.epochs < 1:
+        raise SpecError("--epochs", "a whole number >= 1", got=args.epochs)
+    for key, value in (("--stop-below", args.stop_below), ("--scale", args.scale)):
+        if value is not None and not math.isfinite(value):
+            raise SpecError(key, "a finite number", got=value)
+    if args.plot:
+        check_png_path(args.plot)
+    net = load(args.spec)
+    t = net.spec.train
+    with np.errstate(over="ignore", invalid="ignore"):    # a diverging copy shows as nan/inf (null in JSON)
+        result = sweep(net, lrs=parse_lrs(args.lr) if args.lr else None, copies=args.copies, seed=args.seed,
+                       scale=args.scale, epochs=args.epochs or t.epochs,
+                       stop_below=t.stop_below if args.stop_below is None else args.stop_below,
+                       dtype=args.dtype or t.dtype, backend=args.backend, progress=None)
+    if args.plot:
+        plot_sweep(result, args.plot, title=net.spec.title or str(args.spec))
+    if args.json:
+        emit_json(result.as_json())
+        return 0
+    print(render(net, result))
+    return 0
+
+
+def render(net, result, limit: int = 60) -> str:
+    rows = []
+    for k in range(result.copies):
+        s = result.stopped_at_epoch[k]
+        rows.append((k, f"{result.lrs[k]:.6g}", "-" if s < 0 else int(s), int(result.epochs_run[k]),
+                     number(float(result.loss[k]))))
+    shown = rows if len(rows) <= limit else rows[:limit // 2] + [("…",) * 5] + rows[-limit // 2:]
+    stopped = int(np.sum(result.stopped_at_epoch >= 0))
+    return "\n".join([net.spec.title or net.spec.source or "network", "",
+                      f"{result.copies} copies in lock-step, {stopped} stopped below the limit, "
+                      f"{result.seconds:.3f} s", "",
+                      table(shown, ["copy", "lr", "stopped at epoch", "epochs run", "last loss"])])

@@ -1,0 +1,102 @@
+"""What both spec kinds share: reading a TOML file, and small validators that name the key and what was
+expected (a SpecError for every problem). Nothing read is ever evaluated as code."""
+
+from __future__ import annotations
+
+import difflib
+import math
+import tomllib
+from pathlib import Path
+from typing import Any, Mapping
+
+from derive.errors import SpecError
+
+__all__ = ["read_toml", "required", "mapping", "known_keys", "choice", "choice_list", "boolean", "whole",
+           "whole_list", "number", "numbers", "DTYPES"]
+
+DTYPES = ("float64", "float32")   # the floating-point types every numeric stage accepts, by name
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """The TOML file's tables; SpecError for a missing, unreadable, non-UTF-8 or malformed file."""
+    source = str(path)
+    try:
+        text = Path(path).read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise SpecError("(file)", "an existing spec file", source=source) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError("(file)", f"a readable UTF-8 TOML file ({exc.__class__.__name__})", source=source) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError("(toml)", f"valid TOML ({exc})", source=source) from None
+    except RecursionError:   # tomllib recurses once per level of nested arrays or inline tables
+        raise SpecError("(toml)", "valid TOML nested a few levels deep, not hundreds", source=source) from None
+
+
+def required(table, key, prefix):
+    if key not in table:
+        raise SpecError(f"{prefix}{key}", "this key to be present")
+    return table[key]
+
+
+def mapping(value, key):
+    if not isinstance(value, Mapping):
+        raise SpecError(key, "a table", got=value)
+    return value
+
+
+def known_keys(table, allowed, prefix):
+    for key in table:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise SpecError(f"{prefix}{key}", f"one of the known keys {', '.join(allowed)}{hint}")
+
+
+def choice(value, key, table):
+    if not isinstance(value, str) or value not in table:
+        close = difflib.get_close_matches(str(value), list(table), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise SpecError(key, f"one of {', '.join(table)}{hint}", got=value)
+    return value
+
+
+def choice_list(value, key, table):
+    if not isinstance(value, list):
+        raise SpecError(key, "a list of names", got=value)
+    return tuple(choice(v, f"{key}[{i}]", table) for i, v in enumerate(value))
+
+
+def boolean(value, key):
+    if not isinstance(value, bool):
+        raise SpecError(key, "true or false", got=value)
+    return value
+
+
+def whole(value, key, minimum):
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise SpecError(key, f"a whole number >= {minimum}", got=value)
+    return value
+
+
+def whole_list(value, key, minimum):
+    if not isinstance(value, list):
+        raise SpecError(key, "a list of whole numbers", got=value)
+    return tuple(whole(v, f"{key}[{i}]", minimum) for i, v in enumerate(value))
+
+
+def number(value, key):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SpecError(key, "a number", got=value)
+    if not math.isfinite(value):
+        raise SpecError(key, "a finite number", got=value)
+    return float(value)
+
+
+def numbers(value, key, length):
+    if not isinstance(value, list):
+        raise SpecError(key, f"a list of {length} numbers", got=value)
+    if len(value) != length:
+        raise SpecError(key, f"{length} numbers", got=f"{len(value)} numbers")
+    return tuple(number(v, f"{key}[{i}]") for i, v in enumerate(value))

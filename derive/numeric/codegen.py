@@ -1,0 +1,312 @@
+"""The numeric boundary: the derivation turned into straight-line code, and evaluated.
+
+One program serves every consumer: forward assignments in topological order, then the δ terms
+top down, then one line per gradient. The code is generated from the same SymPy objects the
+derivation shows, so printed formulas and computed numbers cannot disagree. Two dialects: NumPy
+(broadcasts over arrays, keeps their dtype) and plain Python floats with `math` (the fastest way
+for CPython to run one network on one sample). Both use stable forms: sigmoid and softmax never
+overflow, and the logs of bce/cross_entropy on a sigmoid/softmax output are taken from the
+pre-activation (log σ(z) = −softplus(−z)), so they never see 0.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Mapping
+
+import numpy as np
+import sympy as sp
+from sympy.printing.numpy import NumPyPrinter
+from sympy.printing.pycode import PythonCodePrinter
+
+from derive.core.derivation import Backprop
+from derive.core.graph import Layer, Graph
+
+__all__ = ["Program", "Evaluation", "Dialect", "NUMPY", "SCALAR", "compile_program", "RUNTIME"]
+
+
+def _sigmoid(x):
+    """σ(x) = 1/(1 + e^(−x)) with e's argument clipped below its overflow (709 in float64, 88 in
+    float32) and σ set to 0 below −cap, where it is under the smallest normal number: never an overflow,
+    never a NaN, about 1.5× the passes of the plain formula (complex x, for the complex step: plain)."""
+    if np.iscomplexobj(x):
+        return 1 / (1 + np.exp(-x))
+    cap = 88.0 if np.result_type(x) == np.float32 else 709.0
+    out = 1 / (1 + np.exp(np.clip(-x, None, cap)))
+    if np.ndim(out) == 0:
+        return out if x >= -cap else out * 0
+    out[x < -cap] = 0
+    return out
+
+
+def _sigmoid_into(x, out):
+    """_sigmoid(x) written into the array `out` (no allocation but the comparison's mask)."""
+    cap = 88.0 if out.dtype == np.float32 else 709.0
+    np.negative(x, out=out)
+    low = x < -cap
+    extreme = low.any()
+    if extreme:
+        np.clip(out, None, cap, out=out)
+    np.exp(out, out=out)
+    out += 1
+    np.divide(1, out, out=out)
+    if extreme:
+        out[low] = 0
+
+
+def _relu(x):
+    return np.maximum(x, 0)
+
+
+def _heaviside(x, at_zero=0.0):
+    """H(x) in x's own dtype (no float64 constants leaking into float32 arithmetic)."""
+    return np.where(x > 0, 1, np.where(x < 0, 0, at_zero)).astype(np.result_type(x, np.float32))
+
+
+def _positive_first(terms: list) -> list:
+    """Terms of a sum with a positive one first: `t - o`, one operation, rather than `-o + t`, two."""
+    for i, term in enumerate(terms):
+        if not term.could_extract_minus_sign():
+            return [term] + terms[:i] + terms[i + 1:]
+    return terms
+
+
+class _NumPyPrinter(NumPyPrinter):
+    """NumPy code for our expressions: plain names, numbers as Python floats (weak: they keep the
+    arrays' dtype), our Heaviside convention."""
+
+    def __init__(self):
+        super().__init__({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": False})
+        self.module_imports.clear()
+
+    def _print_Heaviside(self, expr):
+        at_zero = expr.args[1] if len(expr.args) > 1 else sp.S.Half
+        return f"_heaviside({self._print(expr.args[0])}, {float(at_zero)!r})"
+
+    def _module_format(self, fqn, register=True):
+        return "np." + fqn.split(".")[-1] if fqn.startswith("numpy.") else fqn
+
+    def _as_ordered_terms(self, expr, order=None):
+        return _positive_first(list(super()._as_ordered_terms(expr, order=order)))
+
+
+class _ScalarPrinter(PythonCodePrinter):
+    """Python-float code: math functions bound to local names (_exp, _log), Heaviside inline."""
+
+    def __init__(self):
+        super().__init__({"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": False})
+
+    def _module_format(self, fqn, register=True):
+        return "_" + fqn.split(".")[-1]
+
+    def _as_ordered_terms(self, expr, order=None):
+        return _positive_first(list(super()._as_ordered_terms(expr, order=order)))
+
+    def _print_Heaviside(self, expr):
+        x = self._print(expr.args[0])
+        at_zero = float(expr.args[1]) if len(expr.args) > 1 else 0.5
+        return f"(1.0 if {x} > 0.0 else ({at_zero!r} if {x} == 0.0 else 0.0))"
+
+    walrus = True   # CPython: x² as a product, a compound base named once (float ** 2 is a slow call)
+
+    def _print_Pow(self, expr, rational=False):
+        if expr.exp == 2 and (expr.base.is_Symbol or self.walrus):
+            base = self._print(expr.base)
+            return f"{base}*{base}" if expr.base.is_Symbol else f"((_p := {base})*_p)"
+        return super()._print_Pow(expr, rational=rational)
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How one target language writes the few things SymPy's printers do not: activations, softplus."""
+
+    name: str
+    printer: type
+    activation: Mapping[str, str]      # elementwise templates in {x}
+    softplus_tail: str                 # log(1 + exp(−|x|)), never overflows
+    positive: str                      # max(x, 0)
+    maximum: str                       # max of two, in {a} and {b}
+    log: str
+
+
+NUMPY = Dialect(
+    "numpy", _NumPyPrinter,
+    {"identity": "{x}", "sigmoid": "_sigmoid({x})", "tanh": "np.tanh({x})", "relu": "_relu({x})"},
+    softplus_tail="np.log1p(np.exp(-np.abs({x})))", positive="np.maximum({x}, 0)",
+    maximum="np.maximum({a}, {b})", log="np.log({x})")
+
+SCALAR = Dialect(
+    "scalar", _ScalarPrinter,
+    {"identity": "{x}", "sigmoid": "(1.0/(1.0 + _exp(-{x})) if {x} >= 0.0 else (_t := _exp({x}))/(1.0 + _t))",
+     "tanh": "_tanh({x})", "relu": "({x} if {x} > 0.0 else 0.0)"},
+    softplus_tail="_log1p(_exp(-_abs({x})))", positive="({x} if {x} > 0.0 else 0.0)",
+    maximum="_max({a}, {b})", log="_log({x})")
+
+# Names the generated code may call, beside the node variables.
+RUNTIME = {"np": np, "_sigmoid": _sigmoid, "_sigmoid_into": _sigmoid_into, "_relu": _relu, "_heaviside": _heaviside}
+SCALAR_RUNTIME = {"_exp": math.exp, "_log": math.log, "_log1p": math.log1p, "_tanh": math.tanh,
+                  "_abs": abs, "_max": max, "_sqrt": math.sqrt}
+
+
+def _evaluated(expr: sp.Expr) -> sp.Expr:
+    """The same expression with the display-only unevaluated sums evaluated: −(−o + t) → o − t."""
+    if expr.is_Atom:
+        return expr
+    return expr.func(*[_evaluated(a) for a in expr.args])
+
+
+@dataclass
+class Evaluation:
+    """Numbers at one point: every named quantity and δ term, and every gradient by canonical name."""
+
+    values: dict[str, float]
+    gradients: dict[str, float]
+    loss: float
+    outputs: list[float]
+
+
+class Program:
+    """Straight-line code for forward, loss and gradients of a network, as Python source and a function."""
+
+    def __init__(self, net: Graph, bp: Backprop):
+        self.net = net
+        self.bp = bp
+        self.leaves = [n.name for n in net.nodes.values() if n.is_leaf]
+        self.log_rewrites, self.delta_rewrites = _stable_rewrites(net, bp)
+        self.forward_lines, self.backward_lines, self.gradient_lines = self.lines(NUMPY)
+
+    def lines(self, dialect: Dialect) -> tuple[list[str], list[str], list[str]]:
+        """(forward, backward, gradient) assignment lines in one dialect (printed once per dialect)."""
+        cache = self.__dict__.setdefault("_lines", {})
+        if dialect.name not in cache:
+            cache[dialect.name] = self._print_lines(dialect)
+        forward, backward, gradient = cache[dialect.name]
+        return list(forward), list(backward), list(gradient)
+
+    def _print_lines(self, dialect: Dialect) -> tuple[list[str], list[str], list[str]]:
+        printer = dialect.printer()
+        code = lambda e: printer.doprint(_evaluated(e))
+        forward = []
+        for layer in self.net.layers:
+            forward += [f"{n.name} = {code(n.definition)}" for n in layer.nets]
+            if not layer.fused:
+                forward += _activation_lines(layer, dialect)
+        forward += _log_lines(self.net, dialect, self.log_rewrites)
+        subs = {old: new for old, (new, _) in self.log_rewrites.items()}
+        forward += [f"{e.name} = {code(e.definition.xreplace(subs))}" for e in self.net.errors]
+        forward.append(f"{self.net.total.name} = {code(self.net.total.definition.xreplace(subs))}")
+        backward = [f"{d.symbol.name} = {code(self.delta_rewrites.get(d.symbol, d.definition))}"
+                    for d in self.bp.ordered()]
+        gradient = [f"_g_{p.canonical} = {code(self.bp.gradients[p.canonical])}" for p in self.net.params]
+        return forward, backward, gradient
+
+    def expressions(self) -> dict[str, sp.Expr]:
+        """The expression behind each net, δ and gradient line, as the lines print it (by target)."""
+        exprs = {n.name: n.definition for layer in self.net.layers for n in layer.nets}
+        exprs.update({d.symbol.name: self.delta_rewrites.get(d.symbol, d.definition) for d in self.bp.ordered()})
+        exprs.update({f"_g_{p.canonical}": self.bp.gradients[p.canonical] for p in self.net.params})
+        return {name: _evaluated(e) for name, e in exprs.items()}
+
+    @cached_property
+    def source(self) -> str:
+        """def evaluate(v): the whole program, returning (values, gradients)."""
+        names = [n.name for n in self.net.nodes.values()] + [d.symbol.name for d in self.bp.ordered()]
+        body = [f"{leaf} = v[{leaf!r}]" for leaf in self.leaves]
+        body += self.forward_lines + self.backward_lines + self.gradient_lines
+        values = ", ".join(f"{n!r}: {n}" for n in names)
+        delta = self.net.notation.delta
+        values += "".join(f", {delta.format(name=p.name)!r}: _g_{p.canonical}" for p in self.net.params)
+        grads = ", ".join(f"{p.canonical!r}: _g_{p.canonical}" for p in self.net.params)
+        body.append(f"return {{{values}}}, {{{grads}}}")
+        return "def evaluate(v):\n" + "\n".join("    " + line for line in body) + "\n"
+
+    @cached_property
+    def function(self):
+        namespace = dict(RUNTIME)
+        exec(compile(self.source, "<derive generated>", "exec"), namespace)  # our own generated code only
+        return namespace["evaluate"]
+
+    def evaluate(self, leaves: Mapping[str, object] | None = None) -> Evaluation:
+        """Evaluate at the given leaf values (default: the spec's), returning floats."""
+        point = self.net.leaf_values() if leaves is None else dict(leaves)
+        values, grads = self.function(point)
+        values = {k: float(v) for k, v in values.items()}
+        return Evaluation(values=values, gradients={k: float(v) for k, v in grads.items()},
+                          loss=values[self.net.total.name],
+                          outputs=[values[o.name] for o in self.net.outputs])
+
+
+def needed_lines(lines: list[str], wanted: set[str]) -> list[str]:
+    """The lines `wanted` depends on, in order (dead code such as ∂E/∂input dropped)."""
+    keep, need = [], set(wanted)
+    for line in reversed(lines):
+        target, expr = line.split(" = ", 1)
+        if target in need:
+            keep.append(line)
+            need |= {n.id for n in ast.walk(ast.parse(expr, mode="eval")) if isinstance(n, ast.Name)}
+    return keep[::-1]
+
+
+def _activation_lines(layer: Layer, dialect: Dialect) -> list[str]:
+    """The activation of one layer, in a stable form (softmax shifted by its maximum)."""
+    if layer.activation in dialect.activation:
+        template = dialect.activation[layer.activation]
+        return [f"{o.name} = {template.format(x=n.name)}" for n, o in zip(layer.nets, layer.outs)]
+    if layer.activation == "softmax":
+        k, nets = layer.number, [n.name for n in layer.nets]
+        exp = "np.exp" if dialect is NUMPY else "_exp"
+        top = nets[0]
+        for name in nets[1:]:
+            top = dialect.maximum.format(a=top, b=name)
+        lines = [f"_m{k} = {top}"]
+        lines += [f"_e{k}_{j} = {exp}({n} - _m{k})" for j, n in enumerate(nets)]
+        lines.append(f"_s{k} = " + " + ".join(f"_e{k}_{j}" for j in range(len(nets))))
+        lines += [f"{o.name} = _e{k}_{j} / _s{k}" for j, o in enumerate(layer.outs)]
+        return lines
+    raise NotImplementedError(f"no numeric form for activation {layer.activation!r}")
+
+
+def _stable_rewrites(net: Graph, bp: Backprop):
+    """Where the loss takes logs of a sigmoid/softmax output: the logs as symbols computed from the
+    pre-activations, and the output layer's δ with ∂E/∂out multiplied out (no division by out)."""
+    top = net.layers[-1]
+    if net.spec.loss not in ("bce", "cross_entropy") or top.activation not in ("sigmoid", "softmax"):
+        return {}, {}
+    logs: dict[sp.Expr, tuple[sp.Symbol, str]] = {}
+    for j, (n, o) in enumerate(zip(top.nets, top.outs)):
+        logs[sp.log(o.symbol)] = (sp.Symbol(f"_log_{o.name}", real=True), "log")
+        if top.activation == "sigmoid":
+            logs[sp.log(1 - o.symbol)] = (sp.Symbol(f"_log1m_{o.name}", real=True), "log1m")
+    deltas = {bp.deltas[o.name].symbol: bp.deltas[o.name].definition for o in top.outs if o.name in bp.deltas}
+    outs = {o.symbol for o in top.outs}
+    rewrites = {}
+    for n in top.nets:
+        d = bp.deltas[n.name]
+        direct = sp.cancel(d.definition.xreplace(deltas))
+        if not (sp.fraction(direct)[1].free_symbols & outs):
+            rewrites[d.symbol] = sp.collect(sp.expand(direct), list(outs))
+    return logs, rewrites
+
+
+def _log_lines(net: Graph, dialect: Dialect, logs) -> list[str]:
+    """log σ(z) = −(max(−z, 0) + log1p(e^−|z|)), log(1 − σ(z)) = −(max(z, 0) + …); softmax: z − m − log s."""
+    top, lines = net.layers[-1], []
+    if not logs:
+        return lines
+    if top.activation == "softmax":
+        k = top.number
+        lines.append(f"_ls{k} = {dialect.log.format(x=f'_s{k}')}")
+        lines += [f"_log_{o.name} = {n.name} - _m{k} - _ls{k}" for n, o in zip(top.nets, top.outs)]
+        return lines
+    for n, o in zip(top.nets, top.outs):
+        lines.append(f"_sp_{o.name} = {dialect.softplus_tail.format(x=n.name)}")
+        lines.append(f"_log_{o.name} = -({dialect.positive.format(x='-' + n.name)} + _sp_{o.name})")
+        lines.append(f"_log1m_{o.name} = -({dialect.positive.format(x=n.name)} + _sp_{o.name})")
+    return lines
+
+
+def compile_program(net: Graph, bp: Backprop) -> Program:
+    return Program(net, bp)

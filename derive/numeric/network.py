@@ -1,0 +1,130 @@
+"""The public facade: a spec, its graph, its derivation and its numbers, built lazily and once."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from derive.core.derivation import Backprop, Derivation
+from derive.core.graph import Graph
+from derive.core.primitives import LOSSES
+from derive.core.spec import Spec, load_spec, spec_from_dict
+from derive.errors import SpecError
+from derive.numeric.codegen import Evaluation, Program
+from derive.numeric.train import train_network
+
+__all__ = ["Network", "load", "network"]
+
+
+class Network:
+    """A network ready to derive, evaluate and check: `derive.load(path)` or `derive.network(...)`."""
+
+    def __init__(self, spec: Spec):
+        self.spec = spec
+        self.graph = Graph(spec)
+
+    @cached_property
+    def backprop(self) -> Backprop:
+        """δ terms for the whole network (linear in its size)."""
+        return Backprop(self.graph)
+
+    @cached_property
+    def program(self) -> Program:
+        """Straight-line NumPy code for forward pass, loss and gradients."""
+        return Program(self.graph, self.backprop)
+
+    @cached_property
+    def evaluation(self) -> Evaluation:
+        """Every value and gradient at the spec's numbers; SpecError if float64 overflows on them."""
+        with np.errstate(all="ignore"):
+            result = self.program.evaluate()
+        bad = [k for k, v in {**result.values, **result.gradients}.items() if not math.isfinite(v)]
+        if bad:
+            raise SpecError("values", "numbers whose forward pass and gradients stay finite in float64",
+                            got=f"{bad[0]} = {({**result.values, **result.gradients})[bad[0]]}",
+                            source=self.spec.source)
+        return result
+
+    @property
+    def params(self) -> list[str]:
+        """Canonical parameter names: w1..wN, then b1..bK."""
+        return [p.canonical for p in self.graph.params]
+
+    @property
+    def trained(self) -> list[str]:
+        """The parameters gradient descent changes (biases only when train_biases)."""
+        return [p.canonical for p in self.graph.trained_params]
+
+    def param_values(self) -> dict[str, float]:
+        """The spec's parameter values by canonical name."""
+        numbers = list(self.spec.weights) + list(self.spec.biases)
+        return dict(zip(self.params, numbers))
+
+    def derivation(self, param: str) -> Derivation:
+        """∂E/∂param: paths, closed-form factors, δ form, expanded form."""
+        return Derivation(self.graph, self.backprop, param)
+
+    def gradients(self) -> dict[str, float]:
+        """∂E/∂p at the spec's values for every trained parameter, by canonical name."""
+        grads = self.evaluation.gradients
+        return {name: grads[name] for name in self.trained}
+
+    def loss(self) -> float:
+        return self.evaluation.loss
+
+    def values(self) -> dict[str, float]:
+        """Every named quantity (and δ term) at the spec's values, by notation name."""
+        return dict(self.evaluation.values)
+
+    def updated(self) -> dict[str, float]:
+        """The trained parameters after one step w ← w − lr·∂E/∂w."""
+        lr, grads, now = self.spec.learning_rate, self.gradients(), self.param_values()
+        return {name: now[name] - lr * grads[name] for name in self.trained}
+
+    def train(self, epochs: int | None = None, lr: float | None = None, stop_below: float | None = None,
+              dtype: str | None = None, loss: str | None = None, print_every: int | None = None,
+              progress: bool | None = False, out=None, backend: str = "python"):
+        """The notes' gradient-descent loop (derive.numeric.train); unset arguments come from the spec's [train]
+        table and learning_rate. `loss` trains the same network under another loss."""
+        net = self.with_loss(loss) if loss and loss != self.spec.loss else self
+        t = self.spec.train
+        return train_network(net, epochs=t.epochs if epochs is None else epochs,
+                             lr=self.spec.learning_rate if lr is None else lr,
+                             stop_below=t.stop_below if stop_below is None else stop_below,
+                             dtype=dtype or t.dtype, print_every=t.print_every if print_every is None else print_every,
+                             progress=progress, out=out, backend=backend)
+
+    def with_loss(self, loss: str) -> "Network":
+        """The same network and values under another loss (`--loss`), validated like a spec."""
+        if loss not in LOSSES:
+            raise SpecError("--loss", f"one of {', '.join(LOSSES)}", got=loss)
+        return Network(replace(self.spec, loss=loss))
+
+    def __repr__(self) -> str:
+        title = f" {self.spec.title!r}" if self.spec.title else ""
+        return f"<derive.Network{title} layers={list(self.spec.layers)} {'-'.join(self.spec.activations)}>"
+
+
+def load(path: str | Path) -> Network:
+    """Load and validate a TOML spec file."""
+    return Network(load_spec(path))
+
+
+def network(layers, activations, *, inputs, targets, weights, biases=(), loss="half_sse", bias=None,
+            train_biases=True, notation="net-out", error_letter="E", learning_rate=None,
+            hand: Mapping[str, str] | None = None, title: str = "") -> Network:
+    """Build a network in Python with the spec file's keys; validated exactly as a file is."""
+    net: dict[str, Any] = {"layers": list(layers), "activations": list(activations), "loss": loss,
+                           "bias": bias or ("per_neuron" if len(biases) else "none"),
+                           "train_biases": train_biases, "notation": notation, "error_letter": error_letter}
+    values: dict[str, Any] = {"inputs": list(inputs), "targets": list(targets), "weights": list(weights),
+                              "biases": list(biases)}
+    if learning_rate is not None:
+        values["learning_rate"] = learning_rate
+    data = {"title": title, "network": net, "values": values, "hand": dict(hand or {})}
+    return Network(spec_from_dict(data))

@@ -1,0 +1,230 @@
+"""Whole documents: the network, its forward pass, its error, every derivation with numbers, one update.
+
+`blocks(net)` builds the content once; `tex(net)` writes it as a standalone LaTeX document (pdflatex),
+`markdown(net)` as Markdown with $$ blocks (MkDocs, Jupyter). `write(path, text, force)` writes
+atomically and refuses to overwrite without `force`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from derive.errors import DeriveError
+from derive.core.graph import Role
+from derive.render.latex.blocks import Equation, Figure, Heading, Row, Text, equation_md, equation_tex, wrapped
+from derive.render.latex.figure import tikz, weights_table
+from derive.render.latex.identities import identity_blocks
+from derive.render.latex.names import latex_name, style_of
+from derive.render.latex.printer import latex, number, with_numbers
+from derive.render.latex.sheets import sheet_blocks
+from derive.render.latex.steps import ALL_STEPS, STEP_TITLES, Numbers, _bracket, step_equations
+
+__all__ = ["blocks", "tex", "markdown", "render_tex", "render_markdown", "write", "PREAMBLE", "MAX_PATHS"]
+
+MAX_PATHS = 32        # beyond this a derivation prints its δ form, not every path
+TERMS_PER_LINE = 4    # a neuron's weighted sum breaks after this many terms
+
+LOSS_NAMES = {"half_sse": "half the sum of squared errors", "mse": "mean squared error (Keras' mse)",
+              "bce": "binary cross-entropy", "cross_entropy": "cross-entropy"}
+
+PREAMBLE = r"""\documentclass[11pt]{article}
+\usepackage[a4paper, margin=2cm]{geometry}
+\usepackage[T1]{fontenc}
+\usepackage{amsmath, amssymb}
+\usepackage{tikz}
+\usetikzlibrary{positioning}
+\allowdisplaybreaks
+\setlength{\parindent}{0pt}
+\setlength{\parskip}{4pt}
+"""
+
+
+class OutputExists(DeriveError):
+    """The output file exists and --force was not given."""
+
+
+def _identities_for(spec) -> list[str]:
+    names = []
+    for act in dict.fromkeys(spec.activations):
+        if act in ("sigmoid", "tanh"):
+            names.append(act)
+        elif act == "softmax":
+            names += ["softmax", "softmax_offdiagonal"]
+    if "softmax" in spec.activations and spec.loss == "cross_entropy":
+        names.append("softmax_cross_entropy")
+    return names
+
+
+def _forward(net, nums: Numbers) -> list:
+    """Every neuron's definition, with numbers: net_h1 = w1·i1 + w2·i2 + b1·1 = … = 0.3775, then out_h1."""
+    g, preset = net.graph, net.graph.notation.name
+    weight_first = style_of(preset).weight_first
+    out = [Heading("Forward pass", 1)]
+    for layer in g.layers:
+        rows = []
+        for node in layer.nets:
+            symbolic, numeric = [], []
+            for parent, d in node.local.items():
+                p = g.nodes[parent]
+                if p.role not in (Role.WEIGHT, Role.BIAS):
+                    continue
+                src = latex(d, preset) if p.role is Role.WEIGHT else "1"
+                src_n = with_numbers(d, nums.values, nums.digits, preset) if p.role is Role.WEIGHT else "1"
+                here, here_n = latex_name(p.name, preset), _bracket(nums.show(nums.values[p.name]))
+                pair, pair_n = ([here, src], [here_n, src_n]) if weight_first else ([src, here], [src_n, here_n])
+                symbolic.append(r" \cdot ".join(pair))
+                numeric.append(r" \times ".join(pair_n))
+            lhs = latex_name(node.name, preset)
+            rows += wrapped(lhs, symbolic, TERMS_PER_LINE)
+            rows += wrapped("", numeric, TERMS_PER_LINE, tail=f" = {nums.show(nums.values[node.name])}")
+        if not layer.fused:
+            for node in layer.outs:
+                rows.append(Row(latex_name(node.name, preset),
+                                f"= {latex(node.definition, preset)} = "
+                                f"{with_numbers(node.definition, nums.values, nums.digits, preset)}"
+                                f" = {nums.show(nums.values[node.name])}"))
+        out.append(Equation(rows))
+    return out
+
+
+def _error(net, nums: Numbers) -> list:
+    g, preset = net.graph, net.graph.notation.name
+    rows = []
+    for node in [*g.errors, g.total]:
+        value = f" = {nums.show(nums.values[node.name])}"
+        if node is g.total and len(node.definition.args) > TERMS_PER_LINE and node.definition.is_Add:
+            parts = list(node.definition.args)     # many outputs: E_total = E_o1 + … broken over lines
+            rows += wrapped(latex_name(node.name, preset), [latex(a, preset) for a in parts], TERMS_PER_LINE)
+            rows += wrapped("", [with_numbers(a, nums.values, nums.digits, preset) for a in parts],
+                            TERMS_PER_LINE, tail=value)
+            continue
+        rows.append(Row(latex_name(node.name, preset), f"= {latex(node.definition, preset)}"))
+        rows.append(Row("", f"= {with_numbers(node.definition, nums.values, nums.digits, preset)}{value}"))
+    return [Heading("Error", 1), Text(f"Loss: {LOSS_NAMES.get(g.spec.loss, g.spec.loss)}."), Equation(rows)]
+
+
+def _derivations(net, nums: Numbers, which) -> list:
+    g, preset = net.graph, net.graph.notation.name
+    out = [Heading("Every derivative by the chain rule", 1),
+           Text("For each parameter: the sum over paths of products of partial derivatives, each factor "
+                "in closed form, the numbers put in, and one step of gradient descent.")]
+    for p in g.params:
+        d = net.derivation(p.canonical)
+        title = rf"$\partial {latex_name(g.total.name, preset)} / \partial {latex_name(p.name, preset)}$"
+        out.append(Heading(title, 2))
+        if len(d.paths) > MAX_PATHS:
+            out.append(Text(f"{len(d.paths)} paths: too many to print; the shared back-propagated form instead."))
+            rows = [Row(rf"\frac{{\partial {latex_name(g.total.name, preset)}}}{{\partial {latex_name(p.name, preset)}}}",
+                        f"= {latex(d.delta_form, preset)}")]
+            out.append(Equation(rows))
+            continue
+        for step, eq in step_equations(d, nums, which, factors="numbers" not in which):
+            out += [Text(STEP_TITLES[step] + ":"), eq]
+    return out
+
+
+def _summary(net, nums: Numbers) -> list:
+    g, preset = net.graph, net.graph.notation.name
+    style = style_of(preset)
+    rows = [Row(style.updated.format(name=latex_name(p.name, preset)),
+                f"= {number(net.updated()[p.canonical], 9)}") for p in g.params if p.canonical in net.trained]
+    lr = number(net.spec.learning_rate)
+    return [Heading("After one update", 1),
+            Text(f"Every trained parameter after one step of gradient descent (learning rate ${lr}$)."),
+            Equation(rows)]
+
+
+def blocks(net, digits: int = 3, which=ALL_STEPS) -> list:
+    """The whole document's content, in order."""
+    spec, nums = net.spec, Numbers(net, digits)
+    layers = "-".join(map(str, spec.layers))
+    desc = (f"A {layers} network; activations {', '.join(spec.activations)}; loss "
+            f"{LOSS_NAMES.get(spec.loss, spec.loss)}; biases {spec.bias.replace('_', ' ')}"
+            f"{'' if spec.train_biases else ' (not trained)'}; learning rate ${number(spec.learning_rate)}$. "
+            f"Numbers are rounded to {digits} significant digits; every value is computed exactly and only "
+            f"rounded for printing.")
+    out = [Heading("The network", 1), Text(desc),
+           Figure(tikz(net), "The network, with every weight on its edge.", weights_table(net))]
+    out += _forward(net, nums) + _error(net, nums) + _derivations(net, nums, which) + _summary(net, nums)
+    names = _identities_for(spec)
+    if names:
+        out += [Heading("The local derivatives, derived", 1)] + identity_blocks(names)
+    if all(a == "identity" for a in spec.activations):
+        out += sheet_blocks(net)
+    return out
+
+
+def _escape(text: str) -> str:
+    for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("#", r"\#"), ("_", r"\_"),
+                 ("{", r"\{"), ("}", r"\}"), ("$", r"\$"), ("~", r"\textasciitilde{}"), ("^", r"\^{}")):
+        text = text.replace(a, b)
+    return text
+
+
+def tex(net, digits: int = 3, which=ALL_STEPS) -> str:
+    """A standalone LaTeX document pdflatex compiles."""
+    return render_tex(net.spec.title or "Backpropagation, derived", blocks(net, digits, which))
+
+
+def render_tex(title: str, content: list) -> str:
+    """Blocks as a standalone LaTeX document (shared with the matrix-form notes of derive.render.latex.matrix)."""
+    parts = [PREAMBLE, rf"\title{{{_escape(title)}}}", r"\author{derived and checked by \texttt{derive}}",
+             r"\date{}", r"\begin{document}", r"\maketitle"]
+    for b in content:
+        if isinstance(b, Heading):
+            parts.append(("\\section*{" if b.level == 1 else "\\subsection*{") + b.text + "}")
+        elif isinstance(b, Text):
+            parts.append(b.text + "\n")
+        elif isinstance(b, Equation):
+            parts.append(equation_tex(b))
+        elif isinstance(b, Figure):
+            parts.append("\\begin{center}\n\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{%\n"
+                         + b.tikz + "}\n\n" + b.caption + "\n\\end{center}")
+    parts.append(r"\end{document}")
+    return "\n".join(parts) + "\n"
+
+
+def markdown(net, digits: int = 3, which=ALL_STEPS) -> str:
+    """Markdown with $$ blocks (MkDocs with arithmatex/MathJax, Jupyter)."""
+    return render_markdown(net.spec.title or "Backpropagation, derived", blocks(net, digits, which))
+
+
+def render_markdown(title: str, content: list) -> str:
+    """Blocks as Markdown with $$ blocks."""
+    parts = [f"# {title}", ""]
+    for b in content:
+        if isinstance(b, Heading):
+            parts += ["#" * (b.level + 1) + " " + b.text, ""]
+        elif isinstance(b, Text):
+            parts += [b.text, ""]
+        elif isinstance(b, Equation):
+            parts += [equation_md(b), ""]
+        elif isinstance(b, Figure):
+            parts += [b.caption, "", b.markdown, ""]
+    return "\n".join(parts)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write(path: str | Path, text: str, force: bool = False) -> Path:
+    """Write `text` to `path` atomically (temporary file, then os.replace); never overwrite without force."""
+    path = Path(path)
+    if path.exists() and not force:
+        raise OutputExists(f"{path}: exists; pass --force to overwrite it")
+    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())   # mkstemp makes 0600; a written document gets the usual mode
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path

@@ -1,0 +1,174 @@
+"""The notes' derivative derivations, step by step, each step proved equal to the one before by SymPy.
+
+    sigmoid      d/dx 1/(1+e^−x) = −(1+e^−x)^−2 · (−e^−x) = e^−x/(1+e^−x)² = … = out(1 − out)   (file 000)
+    tanh         d/dx tanh x = … = 1 − out²
+    softmax      ∂a1/∂z1 = … = a1(1 − a1), ∂a2/∂z1 = … = −a2·a1, ∂a_i/∂z_j = a_i(δ_ij − a_j)   (file 001)
+    softmax+CE   ∂L/∂z1 = Σ ∂L/∂a_k ∂a_k/∂z1 = … = −(y1 − a1), using y1 + y2 + y3 = 1         (file 001)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
+
+import sympy as sp
+
+from derive.core.proof import Proof, prove_equal
+from derive.render.latex.blocks import Equation, Heading, Row, Text
+from derive.render.latex.printer import latex, partial
+
+__all__ = ["Step", "Identity", "IDENTITIES", "identity", "identity_blocks"]
+
+U = sp.UnevaluatedExpr
+
+
+def mul(*args):
+    return sp.Mul(*args, evaluate=False)
+
+
+def add(*args):
+    return sp.Add(*args, evaluate=False)
+
+
+def div(a, b):
+    inverse = sp.Pow(b, -1, evaluate=False)
+    return inverse if a == 1 else sp.Mul(a, inverse, evaluate=False)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One '= …' of a derivation. `shown` replaces the printed expression where SymPy cannot write the
+    notes' notation (∂L/∂a1 as a fraction of partials); `note` is LaTeX (math mode) set beside it;
+    `given` is an assumption used from this step on."""
+
+    expr: sp.Expr
+    shown: str = ""
+    note: str = ""
+    given: Mapping[sp.Symbol, sp.Expr] = field(default_factory=dict)
+
+
+@dataclass
+class Identity:
+    title: str
+    lhs: str
+    steps: list[Step]
+    meaning: Mapping[sp.Symbol, sp.Expr]     # what the names stand for (out = σ(x), a1 = softmax_1(z))
+    source: str = ""
+
+    def value(self, expr: sp.Expr, given: Mapping) -> sp.Expr:
+        return expr.xreplace(dict(given)).xreplace(dict(self.meaning)).doit().xreplace(dict(given))
+
+    def proofs(self) -> list[Proof]:
+        """proofs[i]: step i equals step i − 1 (with the assumptions given so far)."""
+        out, given = [], {}
+        for before, after in zip(self.steps, self.steps[1:]):
+            given.update(after.given)
+            out.append(prove_equal(self.value(before.expr, given), self.value(after.expr, given)))
+        return out
+
+    def equation(self) -> Equation:
+        proofs = [None] + self.proofs()
+        rows = []
+        for i, (step, proof) in enumerate(zip(self.steps, proofs)):
+            text = step.shown or latex(step.expr)
+            note = step.note
+            if proof is not None and not proof:
+                note = r"\text{NOT PROVED} " + note
+            rows.append(Row(self.lhs if i == 0 else "", f"= {text}", note))
+        return Equation(rows)
+
+
+def sigmoid() -> Identity:
+    x, out = sp.symbols("x out", real=True)
+    e, one_plus = sp.exp(-x), add(1, sp.exp(-x))
+    s = div(1, one_plus)
+    steps = [Step(sp.Derivative(s, x)),
+             Step(mul(-1, U(sp.Pow(one_plus, -2, evaluate=False)), U(-e))),
+             Step(div(e, sp.Pow(one_plus, 2, evaluate=False))),
+             Step(mul(U(s), add(1, -s))),
+             Step(mul(out, add(1, -out)), note=r"\text{with } \mathit{out} = \frac{1}{1 + e^{-x}}")]
+    return Identity("The sigmoid's derivative (file 000)", r"\frac{d\,\mathit{out}}{dx}", steps,
+                    {out: 1 / (1 + sp.exp(-x))}, "file 000")
+
+
+def tanh() -> Identity:
+    x, out = sp.symbols("x out", real=True)
+    p, m = add(sp.exp(x), sp.exp(-x)), add(sp.exp(x), -sp.exp(-x))
+    t = div(m, p)
+    quotient = div(add(mul(p, p), -mul(m, m)), sp.Pow(p, 2, evaluate=False))
+    steps = [Step(sp.Derivative(t, x)),
+             Step(quotient, note=r"\text{quotient rule}"),
+             Step(add(1, -sp.Pow(U(t), 2, evaluate=False))),
+             Step(add(1, -sp.Pow(out, 2, evaluate=False)), note=r"\text{with } \mathit{out} = \tanh x")]
+    return Identity("The tanh derivative", r"\frac{d\,\mathit{out}}{dx}", steps, {out: sp.tanh(x)})
+
+
+def _softmax(n: int = 3):
+    z = sp.symbols(f"z1:{n + 1}", real=True)
+    a = sp.symbols(f"a1:{n + 1}", real=True)
+    total = add(*[sp.exp(zi) for zi in z])
+    return z, a, total, {ai: sp.exp(zi) / sum(sp.exp(zj) for zj in z) for ai, zi in zip(a, z)}
+
+
+def softmax_jacobian(i: int = 1, j: int = 1) -> Identity:
+    """∂a_i/∂z_j for three classes by the quotient rule, as file 001 writes ∂a1/∂z1 and ∂a2/∂z1."""
+    z, a, total, meaning = _softmax()
+    ai, zj, ez = a[i - 1], z[j - 1], sp.exp(z[i - 1])
+    quotient = div(add(mul(total, sp.Derivative(ez, zj)), -mul(ez, sp.Derivative(total, zj))),
+                   sp.Pow(total, 2, evaluate=False))
+    if i == j:
+        tail = [Step(div(add(mul(ez, total), -mul(ez, ez)), sp.Pow(total, 2, evaluate=False))),
+                Step(add(div(ez, total), -sp.Pow(U(div(ez, total)), 2, evaluate=False))),
+                Step(add(ai, -sp.Pow(ai, 2, evaluate=False))),
+                Step(mul(ai, add(1, -ai)))]
+    else:
+        tail = [Step(div(add(0, -mul(ez, sp.exp(zj))), sp.Pow(total, 2, evaluate=False))),
+                Step(mul(-1, ai, a[j - 1]))]
+    steps = [Step(sp.Derivative(div(ez, total), zj)), Step(quotient, note=r"\text{quotient rule}"), *tail]
+    return Identity(rf"Softmax: $\partial a_{i}/\partial z_{j}$ (file 001)", partial(f"a{i}", f"z{j}"), steps,
+                    meaning, "file 001")
+
+
+def softmax_cross_entropy() -> Identity:
+    """∂L/∂z1 for L = −Σ y_k log a_k and a = softmax(z), down to −(y1 − a1) using Σ y_k = 1 (file 001)."""
+    z, a, total, meaning = _softmax()
+    y = sp.symbols("y1:4", real=True)
+    dL = [-yk / ak for yk, ak in zip(y, a)]
+    da = [sp.Derivative(meaning[ak], z[0]) for ak in a]
+    sum_partials = " + ".join(partial("L", f"a{k}") + partial(f"a{k}", "z1") for k in (1, 2, 3))
+    sum_fractions = " + ".join(rf"\left({latex(-yk / ak)}\right) " + partial(f"a{k}", "z1")
+                               for k, (yk, ak) in zip((1, 2, 3), zip(y, a)))
+    jac = [mul(a[0], add(1, -a[0])), mul(-1, a[1], a[0]), mul(-1, a[2], a[0])]
+    steps = [
+        Step(add(*[mul(U(d), j) for d, j in zip(dL, da)]), shown=sum_partials),
+        Step(add(*[mul(U(d), j) for d, j in zip(dL, da)]), shown=sum_fractions,
+             note=r"\tfrac{\partial L}{\partial a_k} = -\tfrac{y_k}{a_k}"),
+        Step(add(*[mul(U(d), U(j)) for d, j in zip(dL, jac)]), note=r"\text{softmax Jacobian}"),
+        Step(add(mul(-y[0], add(1, -a[0])), mul(y[1], a[0]), mul(y[2], a[0]))),
+        Step(add(-y[0], mul(add(*y), a[0]))),
+        Step(mul(-1, add(y[0], -a[0])), note=r"\text{using } y_1 + y_2 + y_3 = 1", given={y[2]: 1 - y[0] - y[1]}),
+    ]
+    return Identity("Softmax with cross-entropy (file 001)", partial("L", "z1"), steps, meaning, "file 001")
+
+
+IDENTITIES: dict[str, Callable[[], Identity]] = {
+    "sigmoid": sigmoid,
+    "tanh": tanh,
+    "softmax": softmax_jacobian,
+    "softmax_offdiagonal": lambda: softmax_jacobian(2, 1),
+    "softmax_cross_entropy": softmax_cross_entropy,
+}
+
+
+def identity(name: str) -> Identity:
+    return IDENTITIES[name]()
+
+
+def identity_blocks(names) -> list:
+    """Document blocks for the named derivations, each with a line saying how its steps were proved."""
+    blocks = []
+    for name in names:
+        ident = identity(name)
+        blocks += [Heading(ident.title, 2), ident.equation(),
+                   Text("Each step is proved equal to the one before it by SymPy.")]
+    return blocks

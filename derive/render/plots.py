@@ -1,0 +1,105 @@
+"""PNG pictures of training: a run's loss curve, a sweep's epochs-to-stop and final loss, and the
+loss curves of data-set fits (the notes' Dual vs Random figure).
+
+matplotlib is an optional extra (`pip install 'derive[plot]'`), imported only here and only when asked.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import numpy as np
+
+from derive.errors import OptionError
+from derive.extras import require
+
+__all__ = ["check_png_path", "plot_losses", "plot_sweep", "plot_fits"]
+
+
+def check_png_path(path) -> Path:
+    """Fail before any work (nothing lost) when a picture could not be written where asked."""
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise OptionError(f"--plot: expected a file name ending in .png, got {str(path)!r}")
+    if not path.parent.is_dir():
+        raise OptionError(f"--plot: expected a file in an existing directory, got {str(path)!r}")
+    return path
+
+
+def _pyplot():
+    require("matplotlib", "matplotlib", "plot").use("Agg")
+    return require("matplotlib.pyplot", "matplotlib", "plot")
+
+
+def _save(fig, path) -> None:
+    plt = _pyplot()
+    try:
+        fig.savefig(path)
+    except OSError as exc:
+        raise OptionError(f"--plot: cannot write {str(path)!r} ({exc.strerror or exc})") from None
+    finally:
+        plt.close(fig)
+
+
+def plot_losses(result, path, title: str = "") -> None:
+    """The loss of every epoch (log scale), the stop marked where the run stopped."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
+    losses = np.asarray(result.losses, dtype=float)
+    epochs = np.arange(len(losses))
+    ax.semilogy(epochs, np.maximum(losses, np.finfo(float).tiny), lw=1.6, color="C0", label="loss E (before the update)")
+    if result.stopped_at_epoch is not None:
+        ax.axvline(result.stopped_at_epoch, color="C3", ls="--", lw=1,
+                   label=f"stopped at epoch {result.stopped_at_epoch}")
+    ax.set_xlabel("epoch (from 0)")
+    ax.set_ylabel("loss (log scale)")
+    ax.set_title(title or "training loss")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def plot_sweep(result, path, title: str = "") -> None:
+    """Per copy: epochs to stop (copies that never stopped drawn at the epoch limit) and final loss."""
+    plt = _pyplot()
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 6), dpi=110, sharex=True)
+    x = result.lrs if result.varied == "lr" else np.arange(result.copies)
+    stopped = result.stopped_at_epoch >= 0
+    ran = np.where(stopped, result.stopped_at_epoch, result.epochs)
+    top.plot(x[stopped], ran[stopped], ".", color="C0", label="stopped (loss below the limit)")
+    top.plot(x[~stopped], ran[~stopped], "x", color="C3", label="did not stop")
+    if result.copies <= 12:
+        for xk, rk in zip(x, ran):
+            top.annotate(str(int(rk)), (xk, rk), textcoords="offset points", xytext=(4, 4), fontsize=8)
+    top.set_ylabel("epochs to stop")
+    if ran.min() > 0 and ran.max() / ran.min() > 50:
+        top.set_yscale("log")
+    top.legend()
+    top.grid(True, alpha=0.3)
+    bottom.semilogy(x, np.maximum(result.loss.astype(float), np.finfo(float).tiny), ".", color="C2")
+    bottom.set_ylabel("final loss (log scale)")
+    bottom.set_xlabel("learning rate" if result.varied == "lr" else "copy")
+    bottom.grid(True, which="both", alpha=0.3)
+    top.set_title(title or "sweep")
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def plot_fits(results, path, ymax: float | None = None) -> None:
+    """Loss per epoch of data-set fits, one curve per spec (the notes' Dual vs Random figure)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
+    for r in results:
+        label = Path(r.spec.source).stem if r.spec.source else r.spec.title
+        ax.plot(range(len(r.losses)), r.losses, label=label, linewidth=1.5)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(f"loss ({results[0].spec.fit.report_loss} over samples)")
+    ax.set_ylim(0, ymax)
+    title = results[0].spec.title if len(results) == 1 else "loss per epoch"
+    ax.set_title(textwrap.fill(title, 80), fontsize=9)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    _save(fig, path)

@@ -1,0 +1,60 @@
+"""Plain-text rendering for a terminal: tables of numbers and derivations written as the notes do.
+
+Rendering only: every number comes from the Network's evaluation, every formula from its derivation.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import sympy as sp
+
+from derive.core.derivation import Derivation, Factor
+
+__all__ = ["table", "partial", "path_text", "derivation_text", "number"]
+
+
+def number(x: float, digits: int = 9) -> str:
+    return f"{x:.{digits}f}" if abs(x) >= 1e-4 or x == 0 else f"{x:.{digits}e}"
+
+
+def table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:
+    """A left-aligned text table with a rule under the header."""
+    cells = [list(map(str, header))] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def partial(num: str, den: str) -> str:
+    return f"∂{num}/∂{den}"
+
+
+def path_text(path: Iterable[Factor]) -> str:
+    return " · ".join(partial(f.num, f.den) for f in path)
+
+
+def derivation_text(d: Derivation, values: dict[str, float]) -> str:
+    """∂E/∂p as the sum over paths, each factor in closed form and as a number, then the total."""
+    lines = [f"{partial(d.total, d.param.name)} = " + "\n    + ".join(path_text(p) for p in d.paths), ""]
+    subs = {sp.Symbol(k, real=True): v for k, v in values.items()}
+    seen = set()
+    for path in d.paths:
+        for f in path:
+            if (f.num, f.den) in seen:
+                continue
+            seen.add((f.num, f.den))
+            value = float(f.closed.xreplace(subs))
+            lines.append(f"  {partial(f.num, f.den):<22} = {sp.sstr(f.closed, order='none'):<32} = {number(value)}")
+    products = []
+    for path in d.paths:
+        product = 1.0
+        for f in path:
+            product *= float(f.closed.xreplace(subs))
+        products.append(product)
+    lines.append("")
+    terms = number(products[0]) + "".join(
+        f" {'−' if p < 0 else '+'} {number(abs(p))}" for p in products[1:])
+    lines.append(f"{partial(d.total, d.param.name)} = {terms} = {number(sum(products))}")
+    return "\n".join(lines)

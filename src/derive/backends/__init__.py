@@ -1,1 +1,0 @@
-"""Optional compiled backends for the training loop (each imported only when asked for)."""
