@@ -34,17 +34,17 @@ class InvalidArgument(DeriveError, _hypothesis_errors.InvalidArgument, ValueErro
     """A strategy was called with a bad argument; the message says which and what was expected."""
 
 
-# Which output activations each loss pairs with (None: any). bce needs outputs in (0, 1);
-# cross_entropy takes the log of every output, so they must be positive probabilities.
-LOSS_OUTPUTS: dict[str, tuple[str, ...] | None] = {
-    "half_sse": None,
-    "mse": None,
-    "bce": ("sigmoid",),
-    "cross_entropy": ("softmax", "sigmoid"),
-}
-# Targets a loss makes sense for (default: the values' own [min_value, max_value]).
-TARGET_RANGES: dict[str, tuple[float, float]] = {"bce": (0.0, 1.0), "cross_entropy": (0.0, 1.0)}
-HIDDEN_FORBIDDEN = ("softmax",)    # the spec allows softmax only on the output layer
+# Which output activations each loss pairs with (None: any), as the registry says (`Loss.outputs`):
+# bce needs outputs in (0, 1); cross_entropy takes the log of every output, so they must be positive.
+LOSS_OUTPUTS: dict[str, tuple[str, ...] | None] = {name: rule.outputs for name, rule in LOSSES.items()}
+# Targets a loss makes sense for (default: the values' own [min_value, max_value]): the losses that
+# take logs of the outputs (bce, cross_entropy) want targets in [0, 1].
+TARGET_RANGES: dict[str, tuple[float, float]] = {name: (0.0, 1.0) for name, rule in LOSSES.items()
+                                                 if rule.takes_logs}
+# Activations the spec allows on the output layer only (softmax), from the registry's `output_only`.
+HIDDEN_FORBIDDEN: tuple[str, ...] = tuple(name for name, a in ACTIVATIONS.items() if a.output_only)
+# Activations with a kink (relu, leaky_relu: not analytic), whose pre-activations keep off 0.
+KINKED: tuple[str, ...] = tuple(name for name, a in ACTIVATIONS.items() if not a.analytic)
 # Orders in which choices shrink: the simplest first.
 BIAS_ORDER = ("none", "per_neuron", "shared")
 
@@ -129,7 +129,8 @@ def layer_sizes(*, min_layers: int = 2, max_layers: int | None = None, min_width
 def activations(*, names: Collection[str] | None = None, output: bool = False) -> st.SearchStrategy[str]:
     """An activation name from `names` (default: all); softmax only when `output` is true.
 
-    Shrinks towards the first in the table's order: identity, sigmoid, tanh, relu, softmax.
+    Shrinks towards the first in the registry's order: identity, sigmoid, tanh, relu, leaky_relu,
+    softplus, softmax.
     """
     allowed = _check_names(ACTIVATIONS if names is None else names, "names", tuple(ACTIVATIONS))
     if not isinstance(output, bool):
@@ -208,7 +209,7 @@ def spec_dicts(*, min_layers: int = 2, max_layers: int | None = None, min_width:
 
     Losses pair with the output activation (LOSS_OUTPUTS); bce and cross_entropy targets lie in
     [0, 1]; every other number in [min_value, max_value]. Values are raw: they may sit on a relu
-    kink (use `networks` for gradient checks). `train_biases` None draws it. Shrinks towards a 1-1
+    (or leaky_relu) kink (use `networks` for gradient checks). `train_biases` None draws it. Shrinks towards a 1-1
     identity net, half_sse, no bias, net-out notation, every value 0.
     """
     max_layers, max_width = _check_bounds(min_layers, max_layers, min_width, max_width)
@@ -245,8 +246,8 @@ def networks(*, kink_margin: float = 0.01, saturation_margin: float = 1e-3, **kw
              ) -> st.SearchStrategy[Network]:
     """`derive.Network` objects built from `specs(**kwargs)`, at values fit for a gradient check.
 
-    Excluded (filtered out): relu pre-activations within `kink_margin` of 0 (the derivative jumps
-    there), bce/cross_entropy outputs within `saturation_margin` of 0 or 1 (log nears its pole), and
+    Excluded (filtered out): pre-activations of a kinked activation (relu, leaky_relu: `KINKED`)
+    within `kink_margin` of 0 (the derivative jumps there), bce/cross_entropy outputs within `saturation_margin` of 0 or 1 (log nears its pole), and
     any non-finite value or gradient. Wide value ranges therefore filter more. Shrinks as `specs`.
     """
     _check_margins(kink_margin, saturation_margin)
@@ -299,7 +300,7 @@ def _well_conditioned(net: Network, values: Mapping[str, float], kink_margin: fl
     if not np.all(np.isfinite(numbers)):
         return False
     for layer in net.graph.layers:
-        if layer.activation == "relu" and any(abs(computed[n.name]) < kink_margin for n in layer.nets):
+        if layer.activation in KINKED and any(abs(computed[n.name]) < kink_margin for n in layer.nets):
             return False
     if net.spec.loss in TARGET_RANGES:
         outs = [computed[o.name] for o in net.graph.outputs]

@@ -26,8 +26,28 @@ FAST = settings(max_examples=40, deadline=None, database=None, suppress_health_c
 
 # --- derived gradients against central finite differences -----------------------------------------
 
+def act(name, zs):
+    """tests/reference.py's activations, and the newer ones written out here (plain floats)."""
+    if name == "leaky_relu":
+        return [z if z > 0 else 0.01 * z for z in zs]
+    if name == "softplus":
+        return [max(z, 0.0) + math.log1p(math.exp(-abs(z))) for z in zs]
+    return reference.act(name, zs)
+
+
+def forward(layers, acts, weights, biases, scheme, x):
+    """The forward pass of tests/reference.py, with `act` above."""
+    W, B = reference.unpack(layers, weights, biases, scheme)
+    outs = [list(x)]
+    for l, name in enumerate(acts):
+        z = [sum(W[l][j][k] * outs[-1][k] for k in range(layers[l])) + (biases[B[l][j]] if B[l][j] is not None else 0.0)
+             for j in range(layers[l + 1])]
+        outs.append(act(name, z))
+    return outs
+
+
 def reference_loss(spec, inputs, targets, weights, biases):
-    _, outs = reference.forward(list(spec.layers), list(spec.activations), weights, biases, spec.bias, inputs)
+    outs = forward(list(spec.layers), list(spec.activations), weights, biases, spec.bias, inputs)
     return reference.loss(spec.loss, targets, outs[-1])
 
 
@@ -46,9 +66,15 @@ def central_differences(spec, inputs, targets, weights, biases):
     return grads
 
 
-def assert_close_to_differences(derived: dict, numeric: list, names: list):
+def assert_close_to_differences(derived: dict, numeric: list, names: list, abs_tol: float = 1e-8):
     for name, fd in zip(names, numeric):
-        assert math.isclose(derived[name], fd, rel_tol=1e-6, abs_tol=1e-8), (name, derived[name], fd)
+        assert math.isclose(derived[name], fd, rel_tol=1e-6, abs_tol=abs_tol), (name, derived[name], fd)
+
+
+def rounding_tolerance(spec, inputs, targets, weights, biases) -> float:
+    """An absolute tolerance for central differences at large losses: each difference of two losses
+    near E carries a rounding error of about eps·|E|, divided by 2h ≥ 2e-6 (so ~1e-10·|E|; 1e-8·|E| kept)."""
+    return 1e-8 * (1 + abs(reference_loss(spec, inputs, targets, weights, biases)))
 
 
 @FAST
@@ -58,6 +84,39 @@ def test_gradients_equal_central_differences(net):
     numeric = central_differences(s, s.inputs, s.targets, s.weights, s.biases)
     assert_close_to_differences(net.evaluation.gradients, numeric, net.params)
     assert net.gradients() == {name: net.evaluation.gradients[name] for name in net.trained}
+
+
+@FAST
+@given(ds.networks(max_layers=4, max_width=3, activations=["leaky_relu", "softplus", "softmax"]))
+def test_gradients_of_leaky_relu_and_softplus_nets_equal_central_differences(net):
+    s = net.spec
+    numeric = central_differences(s, s.inputs, s.targets, s.weights, s.biases)
+    assert_close_to_differences(net.evaluation.gradients, numeric, net.params)
+
+
+@pytest.mark.parametrize("name", ["leaky_relu", "softplus"])
+def test_the_new_activations_are_drawn_and_checked(name):
+    """Every layer `name`, values drawn up to ±3 (both sides of leaky_relu's kink, softplus' curve)."""
+    seen = []
+
+    @settings(FAST, max_examples=25)
+    @given(st.data(), ds.networks(max_layers=3, max_width=3, activations=[name]))
+    def check(data, net):
+        assert set(net.spec.activations) == {name}
+        values = data.draw(ds.values_for(net, min_value=-3.0, max_value=3.0))
+        g = net.graph
+        inputs, targets = [values[n.name] for n in g.inputs], [values[n.name] for n in g.targets]
+        weights = [values[p.name] for p in g.params if p.canonical.startswith("w")]
+        biases = [values[p.name] for p in g.params if p.canonical.startswith("b")]
+        _, grads = net.program.function(values)
+        numeric = central_differences(net.spec, inputs, targets, weights, biases)
+        tolerance = rounding_tolerance(net.spec, inputs, targets, weights, biases)
+        assert_close_to_differences({k: float(v) for k, v in grads.items()}, numeric, net.params, tolerance)
+        computed, _ = net.program.function(values)
+        seen.extend(computed[n.name] for layer in g.layers for n in layer.nets)
+
+    check()
+    assert min(seen) < -0.5 and max(seen) > 0.5      # both sides of the kink were checked
 
 
 @FAST

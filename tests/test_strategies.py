@@ -85,8 +85,10 @@ def test_layer_sizes_shrink_to_min_layers_of_min_width():
 
 def test_names_shrink_to_the_simplest():
     assert minimal(ds.activations()) == "identity"
-    assert minimal(ds.activations(output=True), lambda a: a not in ("identity", "sigmoid", "tanh", "relu")) \
-        == "softmax"
+    order = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "softplus", "softmax")   # the registry's
+    for i, name in enumerate(order):
+        assert minimal(ds.activations(output=True), lambda a: a not in order[:i]) == name
+    assert minimal(ds.activations(), lambda a: a not in order[:5]) == "softplus"
     assert minimal(ds.losses()) == "half_sse"
     assert minimal(ds.losses(output_activation="softmax"), lambda name: name != "half_sse") == "mse"
     assert minimal(ds.bias_schemes()) == "none"
@@ -137,14 +139,38 @@ def test_spec_dicts_respect_every_bound(data):
 
 
 @FAST
-@given(ds.networks(max_layers=4, max_width=3, activations=["relu", "sigmoid", "softmax"],
+@given(ds.networks(max_layers=4, max_width=3, activations=["relu", "leaky_relu", "sigmoid", "softmax"],
                    losses=["bce", "cross_entropy"]))
 def test_networks_stay_off_kinks_and_poles(net):
     values = net.values()
     for layer in net.graph.layers:
-        if layer.activation == "relu":
+        if layer.activation in ("relu", "leaky_relu"):
             assert all(abs(values[n.name]) >= 0.01 for n in layer.nets)
     assert all(1e-3 <= values[o.name] <= 1 - 1e-3 for o in net.graph.outputs)
+
+
+@FAST
+@given(ds.networks(max_layers=4, max_width=3, activations=["leaky_relu"], min_value=-3.0, max_value=3.0,
+                   kink_margin=0.5))
+def test_a_leaky_relu_kink_margin_is_kept(net):
+    values = net.values()
+    assert all(abs(values[n.name]) >= 0.5 for layer in net.graph.layers for n in layer.nets)
+
+
+@pytest.mark.parametrize("name", ["leaky_relu", "softplus"])
+def test_the_new_activations_are_drawn_in_hidden_and_output_layers(name):
+    assert minimal(ds.activations(), lambda a: a == name) == name
+    spec = minimal(ds.specs(), lambda s: s.activations == (name, name))
+    assert spec.layers == (1, 1, 1) and spec.loss in ("half_sse", "mse")
+    with pytest.raises(hypothesis_errors.NoSuchExample):        # bce and cross_entropy need σ or softmax
+        minimal(ds.losses(output_activation=name), lambda loss: loss not in ("half_sse", "mse"))
+
+
+@FAST
+@given(ds.networks(max_layers=3, max_width=2, activations=["leaky_relu", "softplus"]))
+def test_networks_of_the_new_activations_are_drawn(net):
+    assert set(net.spec.activations) <= {"leaky_relu", "softplus"}
+    assert net.spec.loss in ("half_sse", "mse")
 
 
 @FAST
@@ -164,6 +190,14 @@ def test_values_for_gives_every_leaf_of_the_net():
 def test_importing_derive_does_not_import_hypothesis():
     code = "import sys, derive, derive.cli; sys.exit('hypothesis' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_the_pairing_tables_are_the_registrys_and_unchanged_for_the_old_names():
+    assert ds.LOSS_OUTPUTS == {"half_sse": None, "mse": None, "bce": ("sigmoid",),
+                               "cross_entropy": ("softmax", "sigmoid")}
+    assert ds.LOSS_OUTPUTS == {name: rule.outputs for name, rule in derive.core.primitives.LOSSES.items()}
+    assert ds.HIDDEN_FORBIDDEN == ("softmax",)
+    assert ds.TARGET_RANGES == {"bce": (0.0, 1.0), "cross_entropy": (0.0, 1.0)}
 
 
 def test_every_activation_has_a_loss_it_pairs_with():

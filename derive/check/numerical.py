@@ -19,7 +19,7 @@ import numpy as np
 
 from derive.core.reading import DTYPES
 from derive.errors import SpecError
-from derive.numeric.codegen import RUNTIME
+from derive.numeric.codegen import RUNTIME, numpy_runtime
 from derive.core.primitives import ACTIVATIONS
 
 __all__ = ["NumericRow", "NumericReport", "check_numeric", "tolerances"]
@@ -109,7 +109,8 @@ def check_numeric(net, gradients: Mapping[str, float] | None = None, *, dtype: s
     names = _checked(net, gradients)
     grads = dict(gradients) if gradients is not None else _derived(net, point, real)
     loss = float(_loss(net, "real")(_cast(point, real)))
-    analytic = all(ACTIVATIONS[a].analytic for a in net.spec.activations)
+    kinked = sorted({a for a in net.spec.activations if not ACTIVATIONS[a].analytic})
+    analytic = not kinked
     central = _central(net, point, names, real, 1 / 3, 1.0)
     rich = None
     if richardson:
@@ -118,7 +119,8 @@ def check_numeric(net, gradients: Mapping[str, float] | None = None, *, dtype: s
         rich = {p: (4 * d_half[p] - d_h[p]) / 3 for p in names}
     cs = _complex_step(net, point, names, cplx) if analytic else None
     notes = [] if analytic else [
-        "relu is not complex-analytic: no complex step; finite differences are the reference "
+        f"{' and '.join(kinked)} {'is' if len(kinked) == 1 else 'are'} not complex-analytic: no complex step; "
+        "finite differences are the reference "
         "(unreliable where a pre-activation lies within one step of 0)"]
     if cs and (odd := _disagreeing(cs, central, point, net, dtype, loss)):
         notes.append(f"the complex step disagrees with central differences for {odd} beyond their tolerance: "
@@ -222,14 +224,6 @@ def _nodes(net) -> dict[str, str]:
 
 # --- the loss as a function of the leaves, from the network's own forward code ----------------------
 
-def _csigmoid(x):
-    """σ for complex arguments: analytic, and never exp of a large positive real part."""
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        ahead = 1 / (1 + np.exp(-x))
-        behind = np.exp(x) / (1 + np.exp(x))
-    return np.where(np.real(x) >= 0, ahead, behind)
-
-
 class _ComplexNumpy:
     """numpy, except that maximum and abs look at real parts only, so that the stable forms of the
     training runtime (softmax shifted by its maximum, softplus of −|z|) stay analytic."""
@@ -247,8 +241,7 @@ class _ComplexNumpy:
         return np.where(np.real(x) >= 0, x, -x)
 
 
-COMPLEX_RUNTIME = {"np": _ComplexNumpy(), "_sigmoid": _csigmoid,
-                   "_relu": RUNTIME["_relu"], "_heaviside": RUNTIME["_heaviside"]}
+COMPLEX_RUNTIME = numpy_runtime(_ComplexNumpy())   # the registry's kernels on the complex-safe namespace
 
 
 def _loss(net, kind: str):

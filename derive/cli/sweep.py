@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from derive.numeric.network import load
+from derive.numeric.train import BACKENDS
 from derive.errors import SpecError
 from derive.render.text import number, table
 from derive.cli.common import emit_json, spec_argument
@@ -25,7 +26,7 @@ def add_parser(sub) -> None:
     p.add_argument("--epochs", type=int, help="epochs (default: the spec's [train] epochs)")
     p.add_argument("--stop-below", type=float, help="each copy stops after its epoch with loss below this")
     p.add_argument("--dtype", choices=["float64", "float32"], help="arithmetic precision")
-    p.add_argument("--backend", choices=["numpy", "numba"], default="numpy",
+    p.add_argument("--backend", choices=BACKENDS, default="python",
                    help="numpy (default) or numba (compiled, needs pip install 'derive[fast]')")
     p.add_argument("--plot", metavar="PNG", help="epochs-to-stop and final loss per copy (needs matplotlib)")
     p.set_defaults(run=run)

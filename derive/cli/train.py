@@ -11,7 +11,7 @@ from derive.numeric.network import load
 from derive.errors import SpecError
 from derive.render.text import number, table
 from derive.cli.common import emit_json, spec_argument
-from derive.numeric.train import check_finite
+from derive.numeric.train import BACKENDS, check_finite
 from derive.render.plots import check_png_path
 from derive.render.plots import plot_losses
 
@@ -26,7 +26,7 @@ def add_parser(sub) -> None:
     p.add_argument("--loss", help="train under another loss: half_sse, mse, bce, cross_entropy")
     p.add_argument("--print-every", type=int, metavar="K", help="print the notes' transcript every K epochs")
     p.add_argument("--plot", metavar="PNG", help="draw the loss curve into this PNG (needs matplotlib)")
-    p.add_argument("--backend", choices=["python", "numba"], default="python",
+    p.add_argument("--backend", choices=BACKENDS, default="python",
                    help="python (default: generated Python/NumPy loop) or numba (compiled; pip install 'derive[fast]')")
     p.set_defaults(run=run)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from derive.errors import SpecError
+from derive.core.primitives import ACTIVATIONS, LOSSES
 from derive.core.reading import (DTYPES, boolean, choice, known_keys, mapping, number, read_toml, required, whole,
                                  whole_list)
 from derive.core.spec import spec_from_dict, weight_count
@@ -32,9 +33,11 @@ WEIGHT_INITS = ("ones", "zeros", "normal")
 BIAS_INITS = ("zeros", "ones")
 UPDATES = ("full_batch", "per_sample")
 LOSS_REPORTS = ("sum", "mean")
-# output activation and loss pairs whose ∂L/∂Z is −(Y − A) (file 001), and hidden activations
-OUTPUT_PAIRS = {("identity", "half_sse"), ("sigmoid", "bce"), ("softmax", "cross_entropy")}
-HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "identity")
+# from the registry: the output activation and loss pairs whose ∂L/∂Z is −(Y − A) (file 001: each loss
+# with its `link`), and the hidden activations (every one not restricted to the output layer; a coupled
+# one, whose ∂A/∂Z is no Hadamard factor, neither)
+OUTPUT_PAIRS = {(entry.link, name) for name, entry in LOSSES.items() if entry.link is not None}
+HIDDEN_ACTIVATIONS = tuple(name for name, entry in ACTIVATIONS.items() if not (entry.output_only or entry.coupled))
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ import sympy as sp
 
 from derive.errors import SpecError
 from derive.core.notation import Notation, get_notation
-from derive.core.primitives import ACTIVATIONS, LOSSES
-from derive.core.spec import Spec
+from derive.core.primitives import activation, loss as loss_rule
+from derive.core.spec import Spec, weight_count
 
 __all__ = ["Role", "Node", "Layer", "Graph"]
 
@@ -213,7 +213,7 @@ class _Builder:
                                       activation=act if fuse else None)))
         if fuse:
             return Layer(number, act, nets, nets)
-        rule = ACTIVATIONS[act]
+        rule = activation(act)
         net_syms = [n.symbol for n in nets]
         out_syms = [sp.Symbol(self.fmt(self.notation.out, number, j), real=True) for j in range(size)]
         forward = rule.forward(net_syms)
@@ -228,7 +228,7 @@ class _Builder:
         return Layer(number, act, nets, outs)
 
     def loss(self, outs, targets):
-        rule, n = LOSSES[self.spec.loss], len(outs)
+        rule, n = loss_rule(self.spec.loss), len(outs)
         terms, errors, total_local = [], [], {}
         for o, t in zip(outs, targets):
             of = self.notation.output_first
@@ -270,7 +270,7 @@ class _Builder:
 
     def new_weight(self, layer, j) -> Node:
         self.n_weights += 1
-        total = sum(a * b for a, b in zip(self.spec.layers, self.spec.layers[1:]))
+        total = weight_count(self.spec.layers)
         return self.new_param(Role.WEIGHT, self.notation.weight, self.n_weights, total, layer, j, "w")
 
     def new_bias(self, layer, j) -> Node:

@@ -1,11 +1,14 @@
 """Matrix-form backprop (file 001): the layer-wise derivation with SymPy matrix expressions.
 
 For a batch of m samples in the rows of X, layer by layer Z_l = A_{l-1} W_l + 1 b_l, A_l = act(Z_l)
-(A_0 = X). With an output activation and loss whose ∂L/∂Z is −(Y − A) (sigmoid with bce, softmax
-with cross-entropy, identity with ½ squared error), averaging over the m samples as the notes' code
-does:
+(A_0 = X). With an output activation and loss whose ∂L/∂Z is −(Y − A) (the loss's registry `link`:
+sigmoid with bce, softmax with cross-entropy, identity with ½ squared error), averaging over the m
+samples as the notes' code does:
     ∂L/∂W2 = (1/m) A1ᵀ(−(Y − A2)),   ∂L/∂b2 = (1/m) 1ᵀ(−(Y − A2)),
     ∂L/∂W1 = (1/m) Xᵀ(−(Y − A2)W2ᵀ ⊙ A1 ⊙ (1 − A1)),   ∂L/∂b1 = (1/m) 1ᵀ(…).
+A hidden layer's ∂A/∂Z is its registry entry's `matrix_factor` (closed form in A, as the notes write
+A1 ⊙ (1 − A1)) or, where it has none, the elementwise slope f′(Z_l): a SymPy ElementwiseApplyFunction
+of the derivative of the entry's own rule, printed as relu′(Z1) and generated as `_slope_relu(Z1)`.
 The back-propagated terms δ_l = ∂L/∂Z_l are named once (linear cost) and substituted only for display.
 The same expressions give the LaTeX (`latex`, rendered by derive.render.latex.matrix) and the NumPy code `fit` runs (`numpy_source`).
 """
@@ -16,10 +19,12 @@ from dataclasses import dataclass
 
 import sympy as sp
 from sympy import HadamardProduct, MatAdd, MatMul, MatrixSymbol, OneMatrix, Transpose
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
+from derive.core.primitives import LOSSES, activation
 from derive.errors import NotSupported
 
-__all__ = ["MatrixNotation", "MATRIX", "MatrixDerivation", "Step"]
+__all__ = ["MatrixNotation", "MATRIX", "MatrixDerivation", "Step", "slope", "slope_activation"]
 
 
 @dataclass(frozen=True)
@@ -43,18 +48,41 @@ class MatrixNotation:
 MATRIX = MatrixNotation()
 
 
-# ∂A/∂Z as a Hadamard factor, in closed form in A (file 001: A1 ⊙ (1 − A1)); None: no factor
-def _hidden_factor(activation: str, A, J):
-    if activation == "sigmoid":
-        return [A, _add(J, _neg(A))]
-    if activation == "tanh":
-        return [_add(J, _neg(HadamardProduct(A, A, evaluate=False)))]
-    if activation == "identity":
-        return []
-    raise NotSupported(f"matrix form: no closed-form ∂A/∂Z for hidden activation {activation!r}")
+# every elementwise slope f′ built: its Lambda → the activation's name (for the code and the LaTeX). Lambdas
+# are equal up to their variable's name, so two activations with the same derivative share the later name
+# (the same function, so the same numbers).
+_SLOPES: dict[sp.Lambda, str] = {}
 
 
-OUTPUT_PAIRS = {("identity", "half_sse"), ("sigmoid", "bce"), ("softmax", "cross_entropy")}
+def _slope_lambda(name: str) -> sp.Lambda:
+    """f′ as a Lambda, the derivative of the entry's rule, built from the registry each time (never stale).
+    The rule is written piecewise first, so that a kink's derivative takes the value the registry's
+    derivative and slope kernel take there (relu′(0) = 0, not SymPy's Heaviside(0) = 1/2)."""
+    z = sp.Symbol("z", real=True)
+    lam = sp.Lambda(z, sp.diff(activation(name).rule(z).rewrite(sp.Piecewise), z))
+    _SLOPES[lam] = name
+    return lam
+
+
+def slope(name: str, Z) -> ElementwiseApplyFunction:
+    """f′(Z) elementwise for the activation `name`: explicit evaluation applies the Lambda natively."""
+    return ElementwiseApplyFunction(_slope_lambda(name), Z)
+
+
+def slope_activation(expr) -> str | None:
+    """The activation whose slope f′ the ElementwiseApplyFunction `expr` applies (None: not one of ours)."""
+    return _SLOPES.get(expr.function) if isinstance(expr, ElementwiseApplyFunction) else None
+
+
+def _hidden_factors(name: str, A, Z, J) -> tuple[list, bool]:
+    """∂A/∂Z of a hidden layer as Hadamard factors, and whether it is the generic slope f′(Z)."""
+    entry = activation(name)
+    if entry.coupled or entry.output_only:
+        why = "coupled: its ∂A/∂Z is no Hadamard factor" if entry.coupled else "for the output layer only"
+        raise NotSupported(f"matrix form: hidden activation {name!r} is {why}")
+    if entry.matrix_factor is not None:
+        return list(entry.matrix_factor(A, J)), False
+    return [slope(name, Z)], True
 
 
 def _mul(*args):
@@ -83,8 +111,10 @@ class MatrixDerivation:
     """The layer-wise matrix derivation of a net with `layers` sizes and batch size m (a symbol or an int)."""
 
     def __init__(self, layers, activations, loss, *, batch=None, average=True, notation=MATRIX):
-        if (activations[-1], loss) not in OUTPUT_PAIRS:
+        link = LOSSES[loss].link if loss in LOSSES else None
+        if link is None or link != activations[-1]:
             raise NotSupported(f"matrix form: output {activations[-1]!r} with loss {loss!r} has no ∂L/∂Z = −(Y − A)")
+        activation(activations[-1])          # the output is the loss's link: coupled only as softmax is
         self.layers, self.activations, self.loss = tuple(layers), tuple(activations), loss
         self.notation, self.average = notation, average
         nt = notation
@@ -100,6 +130,7 @@ class MatrixDerivation:
         self.D = {l: MatrixSymbol(nt.delta.format(l=l), m, layers[l]) for l in range(1, L + 1)}
         self.forward = {self.Z[l]: _add(_mul(self.A[l - 1], self.W[l]), _mul(self.ones, self.b[l]))
                         for l in range(1, L + 1)}
+        self.slope_layers: dict[int, str] = {}    # hidden layers whose ∂A/∂Z is f′(Z_l): l -> activation
         self.deltas = self._deltas()
         self.steps = self._steps()
 
@@ -114,7 +145,9 @@ class MatrixDerivation:
         for l in range(L - 1, 0, -1):
             J = OneMatrix(self.m, self.layers[l])
             back = _mul(self.D[l + 1], Transpose(self.W[l + 1]))
-            factors = _hidden_factor(self.activations[l - 1], self.A[l], J)
+            factors, generic = _hidden_factors(self.activations[l - 1], self.A[l], self.Z[l], J)
+            if generic:
+                self.slope_layers[l] = self.activations[l - 1]
             deltas[self.D[l]] = HadamardProduct(back, *factors, evaluate=False) if factors else back
         return deltas
 
@@ -154,8 +187,9 @@ class MatrixDerivation:
     def numpy_source(self) -> str:
         """def step(X, Y, W1, b1, …, lr): forward, δ terms, gradients and in-place update; returns Z_L, A_L.
 
-        Generated from the same expressions as the derivation. Activations call `_act_<name>`
-        (stable forms supplied by the caller's namespace); b_l are rows (1, n_l)."""
+        Generated from the same expressions as the derivation. Activations call `_act_<name>` and
+        elementwise slopes f′ `_slope_<name>` (stable forms supplied by the caller's namespace, e.g.
+        derive.numeric.fit's, built from the registry); b_l are rows (1, n_l)."""
         params = [p for l in range(1, self.depth + 1) for p in (self.W[l].name, self.b[l].name)]
         body = []
         for l in range(1, self.depth + 1):
@@ -208,6 +242,11 @@ def _code(expr) -> str:
         return f"{_code(expr.arg)}.T"
     if isinstance(expr, HadamardProduct):
         return " * ".join(f"({_code(a)})" if isinstance(a, MatAdd) else _code(a) for a in expr.args)
+    if isinstance(expr, ElementwiseApplyFunction):
+        name = slope_activation(expr)
+        if name is None:
+            raise NotSupported(f"no NumPy form for the elementwise function {expr.function}")
+        return f"_slope_{name}({_code(expr.expr)})"
     if isinstance(expr, MatAdd):
         parts = [_code(expr.args[0])]
         for arg in expr.args[1:]:

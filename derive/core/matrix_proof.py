@@ -5,6 +5,12 @@ and as the matrix derivation — for m samples, and proves every entry of every 
 to (1/m) Σ over samples of the scalar ∂E/∂w: as rational functions of the per-sample node values
 (out_h1, out_o1, …, which both sides share), after checking that Z_l = A_{l-1} W_l + 1 b_l is entry
 by entry the scalar net's pre-activation. Optionally also fully expanded in the leaves (σ written out).
+
+A layer differentiated by the generic slope f′(Z_l) (an activation with no closed form in A: relu,
+leaky_relu, softplus) has its matrix side in the pre-activations and its scalar side in the registry's
+derivative (in the net, or in the out as softplus's 1 − e^(−out)): there every out of such a layer is
+replaced by its definition f(net), and where a kink remains (Piecewise, Heaviside, Max, Abs) each net
+it depends on is split by sign (net > 0, net < 0, net = 0) before cancelling: an identity on all reals.
 """
 
 from __future__ import annotations
@@ -46,6 +52,8 @@ def prove_matrix_form(layers=(2, 2, 1), activations=("sigmoid", "sigmoid"), loss
     md = derivation or MatrixDerivation(layers, activations, loss, batch=m, average=average)
     samples = [_sample_symbols(graph, s) for s in range(m)]
     constraint = _targets_sum_to_one(graph, samples) if activations[-1] == "softmax" else {}
+    definitions = _slope_definitions(md, graph, samples)
+    owner = {symbol: s for s, rename in enumerate(samples) for symbol in rename.values()}
     values = _explicit_values(md, graph, samples)
     failures, checked = [], 0
 
@@ -68,11 +76,15 @@ def prove_matrix_form(layers=(2, 2, 1), activations=("sigmoid", "sigmoid"), loss
                 checked += 1
                 if expanded:
                     ok = _expanded_equal(G[i, j], scalar, md, graph, samples, values, constraint)
+                elif md.slope_layers:
+                    ok = _zero_by_sample((G[i, j] - scalar).xreplace(constraint).xreplace(definitions), owner)
                 else:
                     ok = sp.cancel(sp.together((G[i, j] - scalar).xreplace(constraint))) == 0
                 if not ok:
                     failures.append(f"d{name}[{i},{j}] != mean of dE/d{canonical}")
     method = "expanded in the leaves (simplify)" if expanded else "rational identity in the node values (cancel)"
+    if md.slope_layers and not expanded:
+        method += ", with A = f(Z) where the slope f'(Z) is used and each kink split by sign"
     return MatrixProof(not failures, checked, method, tuple(failures))
 
 
@@ -88,13 +100,49 @@ def _targets_sum_to_one(graph, samples) -> dict:
     return {r[last.symbol]: 1 - sp.Add(*[r[t.symbol] for t in others]) for r in samples}
 
 
+def _slope_definitions(md: MatrixDerivation, graph, samples) -> dict:
+    """Each out of a layer differentiated by f′(Z) → its definition f(net), per sample."""
+    return {rename[out.symbol]: out.definition.xreplace(rename)
+            for l in md.slope_layers for rename in samples for out in graph.layers[l - 1].outs}
+
+
+KINKS = (sp.Piecewise, sp.Heaviside, sp.Max, sp.Min, sp.Abs, sp.sign)
+
+
+def _zero_by_sample(expr, owner: dict) -> bool:
+    """expr ≡ 0, proved a sample at a time where its terms part by sample (each term's node values from
+    one sample, or none): each part zero is enough, and has a third of the sign cases per kink left;
+    otherwise (or if a part fails) the whole expression at once."""
+    terms = sp.Add.make_args(sp.expand(expr, deep=False, power_base=False, power_exp=False, log=False,
+                                       multinomial=False))
+    parts: dict[frozenset, list] = {}
+    for term in terms:
+        parts.setdefault(frozenset(owner[s] for s in term.free_symbols if s in owner), []).append(term)
+    if len(parts) > 1 and all(len(key) <= 1 for key in parts):
+        if all(_zero_on_all_reals(sp.Add(*part)) for part in parts.values()):
+            return True
+    return _zero_on_all_reals(expr)
+
+
+def _zero_on_all_reals(expr) -> bool:
+    """expr ≡ 0 for every real value of its symbols: by cancel once no kink is left, else split the first
+    symbol a kink depends on into its three signs (a fresh positive symbol p: s = p, s = −p, s = 0)."""
+    kinked = sorted({s for k in expr.atoms(*KINKS) for s in k.free_symbols}, key=lambda s: s.name)
+    if not kinked:
+        return sp.cancel(sp.together(expr)) == 0
+    s = kinked[0]
+    p = sp.Symbol(f"{s.name}__pos", positive=True)
+    return all(_zero_on_all_reals(expr.xreplace({s: value})) for value in (p, -p, sp.S.Zero))
+
+
 def _explicit_values(md: MatrixDerivation, graph, samples) -> dict:
-    """Explicit matrices built from the scalar graph's own symbols (per sample for X, Y, A_l)."""
+    """Explicit matrices built from the scalar graph's own symbols (per sample for X, Y, A_l and Z_l)."""
     layers = md.layers
     values = {md.X: sp.Matrix([[r[n.symbol] for n in graph.inputs] for r in samples]),
               md.Y: sp.Matrix([[r[n.symbol] for n in graph.targets] for r in samples])}
     for l in range(1, md.depth + 1):
         values[md.A[l]] = sp.Matrix([[r[n.symbol] for n in graph.layers[l - 1].outs] for r in samples])
+        values[md.Z[l]] = sp.Matrix([[r[n.symbol] for n in graph.layers[l - 1].nets] for r in samples])
         W = sp.zeros(layers[l - 1], layers[l])
         b = sp.zeros(1, layers[l])
         for (i, j), canonical in _entries(layers, l, "W"):
@@ -106,7 +154,7 @@ def _explicit_values(md: MatrixDerivation, graph, samples) -> dict:
 
 
 def _entries(layers, l: int, kind: str):
-    """(matrix index, canonical name) of W_l or b_l: weights by destination then source (DESIGN.md)."""
+    """(matrix index, canonical name) of W_l or b_l: weights by destination then source (docs/spec-format.md)."""
     if kind == "W":
         offset = sum(a * b for a, b in zip(layers[: l - 1], layers[1:l]))
         return [((i, j), f"w{offset + j * layers[l - 1] + i + 1}")

@@ -15,6 +15,8 @@ import re
 
 import sympy as sp
 
+from derive.core.primitives import ACTIVATIONS
+
 __all__ = ["buffered_lines"]
 
 UFUNC = {sp.Add: ("np.add", "np.subtract"), sp.Mul: ("np.multiply", "np.divide")}
@@ -83,11 +85,7 @@ class _Emitter:
         return lines
 
 
-ACTIVATIONS = {  # `out = f(x)` lines of the NumPy dialect, written into out
-    re.compile(r"^(\w+) = _sigmoid\((\w+)\)$"): "_sigmoid_into({x}, {o})",
-    re.compile(r"^(\w+) = np\.tanh\((\w+)\)$"): "np.tanh({x}, out={o})",
-    re.compile(r"^(\w+) = _relu\((\w+)\)$"): "np.maximum({x}, 0, out={o})",
-}
+ACTIVATION = re.compile(r"^(\w+) = _act_(\w+)\((\w+)\)$")   # `out = f(x)` lines of the NumPy dialect
 UPDATE = re.compile(r"^(\w+) -= _lr\*(\w+)$")
 
 
@@ -182,10 +180,11 @@ def _translate(st: list[str], exprs, emitter) -> tuple[list[str], str | None]:
 
 def _special(line: str):
     """(buffer or None, code) for an activation or an update line, None for anything else."""
-    for pattern, template in ACTIVATIONS.items():
-        m = pattern.match(line)
-        if m:
-            return m.group(1), template.format(o=m.group(1), x=m.group(2))
+    m = ACTIVATION.match(line)
+    if m:   # written into its buffer by the registry's in-place kernel, or computed and copied there
+        out, name, x = m.groups()
+        into = ACTIVATIONS[name].into is not None
+        return out, f"_into_{name}({x}, {out})" if into else f"np.copyto({out}, _act_{name}({x}))"
     m = UPDATE.match(line)
     if m:
         return None, f"np.multiply({m.group(2)}, _lr, out=_s0); {m.group(1)} -= _s0"

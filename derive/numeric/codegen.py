@@ -14,8 +14,8 @@ from __future__ import annotations
 import ast
 import math
 from dataclasses import dataclass
-from functools import cached_property
-from typing import Mapping
+from functools import cached_property, partial
+from typing import Callable, Mapping
 
 import numpy as np
 import sympy as sp
@@ -23,42 +23,10 @@ from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.pycode import PythonCodePrinter
 
 from derive.core.derivation import Backprop
+from derive.core.primitives import ACTIVATIONS, LOSSES, Activation, activation
 from derive.core.graph import Layer, Graph
 
 __all__ = ["Program", "Evaluation", "Dialect", "NUMPY", "SCALAR", "compile_program", "RUNTIME"]
-
-
-def _sigmoid(x):
-    """σ(x) = 1/(1 + e^(−x)) with e's argument clipped below its overflow (709 in float64, 88 in
-    float32) and σ set to 0 below −cap, where it is under the smallest normal number: never an overflow,
-    never a NaN, about 1.5× the passes of the plain formula (complex x, for the complex step: plain)."""
-    if np.iscomplexobj(x):
-        return 1 / (1 + np.exp(-x))
-    cap = 88.0 if np.result_type(x) == np.float32 else 709.0
-    out = 1 / (1 + np.exp(np.clip(-x, None, cap)))
-    if np.ndim(out) == 0:
-        return out if x >= -cap else out * 0
-    out[x < -cap] = 0
-    return out
-
-
-def _sigmoid_into(x, out):
-    """_sigmoid(x) written into the array `out` (no allocation but the comparison's mask)."""
-    cap = 88.0 if out.dtype == np.float32 else 709.0
-    np.negative(x, out=out)
-    low = x < -cap
-    extreme = low.any()
-    if extreme:
-        np.clip(out, None, cap, out=out)
-    np.exp(out, out=out)
-    out += 1
-    np.divide(1, out, out=out)
-    if extreme:
-        out[low] = 0
-
-
-def _relu(x):
-    return np.maximum(x, 0)
 
 
 def _heaviside(x, at_zero=0.0):
@@ -121,32 +89,46 @@ class _ScalarPrinter(PythonCodePrinter):
 
 @dataclass(frozen=True)
 class Dialect:
-    """How one target language writes the few things SymPy's printers do not: activations, softplus."""
+    """How one target language writes the few things SymPy's printers do not: each activation (from
+    its registry entry), exp, log, max and the overflow-free tail of softplus."""
 
     name: str
     printer: type
-    activation: Mapping[str, str]      # elementwise templates in {x}
-    softplus_tail: str                 # log(1 + exp(−|x|)), never overflows
-    positive: str                      # max(x, 0)
-    maximum: str                       # max of two, in {a} and {b}
+    template: Callable[[Activation], str]   # an elementwise activation's line, in {x}
+    exp: str
     log: str
+    maximum: str                       # max of two, in {a} and {b}
+    positive: str                      # max(x, 0)
+    softplus_tail: str                 # log(1 + exp(−|x|)), never overflows
+
+    def activation(self, name: str) -> str:
+        return self.template(activation(name))
 
 
 NUMPY = Dialect(
-    "numpy", _NumPyPrinter,
-    {"identity": "{x}", "sigmoid": "_sigmoid({x})", "tanh": "np.tanh({x})", "relu": "_relu({x})"},
-    softplus_tail="np.log1p(np.exp(-np.abs({x})))", positive="np.maximum({x}, 0)",
-    maximum="np.maximum({a}, {b})", log="np.log({x})")
+    "numpy", _NumPyPrinter, lambda entry: f"_act_{entry.name}({{x}})",
+    exp="np.exp({x})", log="np.log({x})", maximum="np.maximum({a}, {b})", positive="np.maximum({x}, 0)",
+    softplus_tail="np.log1p(np.exp(-np.abs({x})))")
 
 SCALAR = Dialect(
-    "scalar", _ScalarPrinter,
-    {"identity": "{x}", "sigmoid": "(1.0/(1.0 + _exp(-{x})) if {x} >= 0.0 else (_t := _exp({x}))/(1.0 + _t))",
-     "tanh": "_tanh({x})", "relu": "({x} if {x} > 0.0 else 0.0)"},
-    softplus_tail="_log1p(_exp(-_abs({x})))", positive="({x} if {x} > 0.0 else 0.0)",
-    maximum="_max({a}, {b})", log="_log({x})")
+    "scalar", _ScalarPrinter, lambda entry: entry.scalar,
+    exp="_exp({x})", log="_log({x})", maximum="_max({a}, {b})", positive="({x} if {x} > 0.0 else 0.0)",
+    softplus_tail="_log1p(_exp(-_abs({x})))")
+
+
+def numpy_runtime(xp) -> dict:
+    """The names NumPy-dialect code calls, on the array namespace `xp`: every registry kernel as
+    `_act_<name>(x)` and, where the entry has one, `_into_<name>(x, out)`."""
+    names = {"np": xp, "_heaviside": _heaviside}
+    for name, entry in ACTIVATIONS.items():
+        names[f"_act_{name}"] = partial(entry.array, xp=xp)
+        if entry.into is not None:
+            names[f"_into_{name}"] = partial(entry.into, xp=xp)
+    return names
+
 
 # Names the generated code may call, beside the node variables.
-RUNTIME = {"np": np, "_sigmoid": _sigmoid, "_sigmoid_into": _sigmoid_into, "_relu": _relu, "_heaviside": _heaviside}
+RUNTIME = numpy_runtime(np)
 SCALAR_RUNTIME = {"_exp": math.exp, "_log": math.log, "_log1p": math.log1p, "_tanh": math.tanh,
                   "_abs": abs, "_max": max, "_sqrt": math.sqrt}
 
@@ -251,35 +233,28 @@ def needed_lines(lines: list[str], wanted: set[str]) -> list[str]:
 
 
 def _activation_lines(layer: Layer, dialect: Dialect) -> list[str]:
-    """The activation of one layer, in a stable form (softmax shifted by its maximum)."""
-    if layer.activation in dialect.activation:
-        template = dialect.activation[layer.activation]
-        return [f"{o.name} = {template.format(x=n.name)}" for n, o in zip(layer.nets, layer.outs)]
-    if layer.activation == "softmax":
-        k, nets = layer.number, [n.name for n in layer.nets]
-        exp = "np.exp" if dialect is NUMPY else "_exp"
-        top = nets[0]
-        for name in nets[1:]:
-            top = dialect.maximum.format(a=top, b=name)
-        lines = [f"_m{k} = {top}"]
-        lines += [f"_e{k}_{j} = {exp}({n} - _m{k})" for j, n in enumerate(nets)]
-        lines.append(f"_s{k} = " + " + ".join(f"_e{k}_{j}" for j in range(len(nets))))
-        lines += [f"{o.name} = _e{k}_{j} / _s{k}" for j, o in enumerate(layer.outs)]
-        return lines
-    raise NotImplementedError(f"no numeric form for activation {layer.activation!r}")
+    """The activation of one layer, in its registry entry's stable form."""
+    entry = activation(layer.activation)
+    if entry.coupled:
+        return entry.layer_lines([n.name for n in layer.nets], [o.name for o in layer.outs], layer.number, dialect)
+    template = dialect.activation(layer.activation)
+    return [f"{o.name} = {template.format(x=n.name)}" for n, o in zip(layer.nets, layer.outs)]
 
 
 def _stable_rewrites(net: Graph, bp: Backprop):
-    """Where the loss takes logs of a sigmoid/softmax output: the logs as symbols computed from the
-    pre-activations, and the output layer's δ with ∂E/∂out multiplied out (no division by out)."""
+    """Where the loss takes logs of outputs whose activation has stable logs (sigmoid, softmax): the logs
+    as symbols computed from the pre-activations, and the output layer's δ with ∂E/∂out multiplied out
+    (no division by out)."""
     top = net.layers[-1]
-    if net.spec.loss not in ("bce", "cross_entropy") or top.activation not in ("sigmoid", "softmax"):
+    entry = activation(top.activation)
+    if not LOSSES[net.spec.loss].takes_logs or entry.log_lines is None or top.fused:
         return {}, {}
+    defined = {line.split(" = ", 1)[0] for line in _log_lines(net, NUMPY)}
     logs: dict[sp.Expr, tuple[sp.Symbol, str]] = {}
-    for j, (n, o) in enumerate(zip(top.nets, top.outs)):
-        logs[sp.log(o.symbol)] = (sp.Symbol(f"_log_{o.name}", real=True), "log")
-        if top.activation == "sigmoid":
-            logs[sp.log(1 - o.symbol)] = (sp.Symbol(f"_log1m_{o.name}", real=True), "log1m")
+    for o in top.outs:
+        for expr, name in ((sp.log(o.symbol), f"_log_{o.name}"), (sp.log(1 - o.symbol), f"_log1m_{o.name}")):
+            if name in defined:
+                logs[expr] = (sp.Symbol(name, real=True), name)
     deltas = {bp.deltas[o.name].symbol: bp.deltas[o.name].definition for o in top.outs if o.name in bp.deltas}
     outs = {o.symbol for o in top.outs}
     rewrites = {}
@@ -291,21 +266,13 @@ def _stable_rewrites(net: Graph, bp: Backprop):
     return logs, rewrites
 
 
-def _log_lines(net: Graph, dialect: Dialect, logs) -> list[str]:
-    """log σ(z) = −(max(−z, 0) + log1p(e^−|z|)), log(1 − σ(z)) = −(max(z, 0) + …); softmax: z − m − log s."""
-    top, lines = net.layers[-1], []
+def _log_lines(net: Graph, dialect: Dialect, logs=True) -> list[str]:
+    """The output layer's stable logs, as its registry entry writes them (none when the loss takes no log)."""
+    top = net.layers[-1]
     if not logs:
-        return lines
-    if top.activation == "softmax":
-        k = top.number
-        lines.append(f"_ls{k} = {dialect.log.format(x=f'_s{k}')}")
-        lines += [f"_log_{o.name} = {n.name} - _m{k} - _ls{k}" for n, o in zip(top.nets, top.outs)]
-        return lines
-    for n, o in zip(top.nets, top.outs):
-        lines.append(f"_sp_{o.name} = {dialect.softplus_tail.format(x=n.name)}")
-        lines.append(f"_log_{o.name} = -({dialect.positive.format(x='-' + n.name)} + _sp_{o.name})")
-        lines.append(f"_log1m_{o.name} = -({dialect.positive.format(x=n.name)} + _sp_{o.name})")
-    return lines
+        return []
+    return activation(top.activation).log_lines([n.name for n in top.nets], [o.name for o in top.outs],
+                                                top.number, dialect)
 
 
 def compile_program(net: Graph, bp: Backprop) -> Program:

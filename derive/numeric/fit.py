@@ -15,62 +15,48 @@ from functools import lru_cache
 import numpy as np
 
 from derive.numeric.data import Prepared, prepare
-from derive.errors import Diverged
+from derive.errors import Diverged, NotSupported
 from derive.core.fitspec import FitSpec
 from derive.core.matrix import MatrixDerivation
+from derive.core.primitives import ACTIVATIONS
+from derive.core.primitives import loss as loss_entry
 
-__all__ = ["FitResult", "Expectation", "Diverged", "run_fit", "initial_params", "compiled", "ACTIVATIONS", "EXPECT_RTOL"]
+__all__ = ["FitResult", "Expectation", "Diverged", "run_fit", "initial_params", "compiled", "kernels", "EXPECT_RTOL"]
 
 EXPECT_RTOL = 1e-10   # the notes print 16 digits; the last may differ by summation order
 
 
-# exp(−z) stays finite for z above −EXP_LIMIT; below it σ(z) is under 1e-307 (float64) / 1e-38 (float32)
-EXP_LIMIT = {np.dtype(np.float64): 708.0, np.dtype(np.float32): 87.0}
-
-
-def _sigmoid(z):
-    """1 / (1 + e^−z) with z clipped below at −EXP_LIMIT, so exp never overflows (as the notes clip at
-    −100, but exact down to the dtype's limit); computed in place: one new array."""
-    a = np.maximum(z, -EXP_LIMIT.get(z.dtype, 708.0))
-    np.negative(a, out=a)
-    np.exp(a, out=a)
-    a += 1
-    return np.reciprocal(a, out=a)
-
-
-def _softmax(z):
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
-ACTIVATIONS = {"_act_sigmoid": _sigmoid, "_act_softmax": _softmax, "_act_tanh": np.tanh,
-               "_act_identity": lambda z: z}
+def kernels() -> dict:
+    """The generated code's namespace, from the registry (derive.core.primitives): `_act_<name>` is the
+    entry's stable array kernel (softmax row-wise), `_slope_<name>` its f′(z) for the hidden layers the
+    matrix form differentiates elementwise. Built when called, so every entry of the registry is in it."""
+    namespace = {}
+    for name, entry in ACTIVATIONS.items():
+        namespace[f"_act_{name}"] = lambda x, entry=entry: entry.array(x, np)
+        if entry.slope is not None:
+            namespace[f"_slope_{name}"] = lambda z, entry=entry: entry.slope(z, np)
+    return namespace
 
 
 @lru_cache(maxsize=32)
 def compiled(layers: tuple, activations: tuple, loss: str, average: bool):
     """The generated (step, forward) functions for a net, and the derivation they come from."""
     md = MatrixDerivation(layers, activations, loss, average=average)
-    namespace = dict(ACTIVATIONS)
+    namespace = kernels()
     exec(compile(md.numpy_source() + md.numpy_forward_source(), "<derive matrix>", "exec"), namespace)
     return namespace["step"], namespace["forward"], md
 
 
 def _sample_losses(Z: np.ndarray, A: np.ndarray, Y: np.ndarray, loss: str, clip: float | None = None) -> np.ndarray:
-    """Each sample's loss, from the output's pre-activation where a log is involved (never log 0);
-    with `clip`, the notes' way instead: a clipped to [clip, 1 − clip] before the log."""
-    if clip is not None and loss in ("bce", "cross_entropy"):
-        a = np.clip(A, clip, 1 - clip)
-        if loss == "bce":
-            return -(Y * np.log(a) + (1 - Y) * np.log(1 - a)).sum(axis=1)
-        return -(Y * np.log(a)).sum(axis=1)
-    if loss == "bce":                    # −(y log σ(z) + (1 − y) log(1 − σ(z))) = log(1 + e^z) − y z
-        return (np.logaddexp(0, Z) - Y * Z).sum(axis=1)
-    if loss == "cross_entropy":          # −Σ y log softmax(z) = −Σ y (z − logsumexp z)
-        top = Z.max(axis=1, keepdims=True)
-        log_a = Z - top - np.log(np.exp(Z - top).sum(axis=1, keepdims=True))
-        return -(Y * log_a).sum(axis=1)
-    return 0.5 * ((Y - A) ** 2).sum(axis=1)   # half_sse
+    """Each sample's loss by the registry's stable form (from the output's pre-activation where a log is
+    involved: never log 0); with `clip`, the notes' way instead where the loss has one: a clipped to
+    [clip, 1 − clip] before the log. An unknown loss, or one with no per-sample form, is an error."""
+    entry = loss_entry(loss)
+    if entry.samples is None:
+        raise NotSupported(f"loss {loss!r} has no per-sample form for the matrix path")
+    if clip is not None and entry.clipped is not None:
+        return entry.clipped(A, Y, np, clip)
+    return entry.samples(Z, A, Y, np)
 
 
 def initial_params(spec: FitSpec, dtype=np.float64) -> dict[str, np.ndarray]:

@@ -14,14 +14,12 @@ from derive.numeric.codegen import SCALAR, SCALAR_RUNTIME, needed_lines
 
 __all__ = ["train_copies_numba", "train_network_numba", "loop_source_numba", "compiled_numba"]
 
-# numba cannot type the walrus of the Python-float sigmoid; this form selects the numerator without a
-# branch, and LLVM computes the two equal exp(−|x|) once. exp only ever sees −|x|: no overflow.
 class _NumbaPrinter(SCALAR.printer):
-    walrus = False
+    walrus = False    # numba cannot type the walrus of the Python-float printer's x² form
 
 
-NUMBA = replace(SCALAR, name="numba", printer=_NumbaPrinter, activation=dict(
-    SCALAR.activation, sigmoid="((1.0 if {x} >= 0.0 else _exp(-_abs({x}))) / (1.0 + _exp(-_abs({x}))))"))
+# each activation's numba template where its entry has one (sigmoid: no walrus), else its Python-float one
+NUMBA = replace(SCALAR, name="numba", printer=_NumbaPrinter, template=lambda entry: entry.numba or entry.scalar)
 
 
 def _njit():

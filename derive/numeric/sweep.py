@@ -18,7 +18,7 @@ import numpy as np
 from derive.core.reading import DTYPES
 from derive.errors import NotSupported, SpecError
 from derive.numeric.numba_loop import train_copies_numba
-from derive.numeric.train import LoopSpec, compiled_loop, forward_function, progress_bar
+from derive.numeric.train import BACKENDS, LoopSpec, compiled_loop, forward_function, progress_bar
 
 __all__ = ["SweepResult", "train_copies", "sweep", "parse_lrs"]
 
@@ -74,7 +74,7 @@ def parse_lrs(text: str) -> np.ndarray:
 
 
 def sweep(net, *, lrs=None, copies: int | None = None, seed: int | None = None, scale: float = 1.0,
-          epochs: int, stop_below: float | None = None, dtype: str = "float64", backend: str = "numpy",
+          epochs: int, stop_below: float | None = None, dtype: str = "float64", backend: str = "python",
           progress: bool | None = False) -> SweepResult:
     """A sweep over learning rates (`lrs`), or over `copies` random initial weights (uniform in ±scale)."""
     trained = net.trained
@@ -98,7 +98,7 @@ def sweep(net, *, lrs=None, copies: int | None = None, seed: int | None = None, 
 
 def train_copies(net, init: dict[str, np.ndarray], lrs, *, epochs: int, stop_below: float | None = None,
                  dtype: str = "float64", data: tuple | None = None, batch_size: int | None = None,
-                 reduction: str = "mean", backend: str = "numpy", progress: bool | None = False) -> SweepResult:
+                 reduction: str = "mean", backend: str = "python", progress: bool | None = False) -> SweepResult:
     """Train len(lrs) copies from the initial values `init` (trained params by canonical name, one entry
     per copy). `data` = (inputs (N, n_in), targets (N, n_out)) replaces the spec's one sample."""
     if dtype not in DTYPES:
@@ -112,8 +112,8 @@ def train_copies(net, init: dict[str, np.ndarray], lrs, *, epochs: int, stop_bel
         started = time.perf_counter()
         final, loss, stopped = train_copies_numba(net, init, lrs, epochs=epochs, stop_below=stop_below)
         return _result(net, final, lrs, loss, stopped, epochs, np.float64, None, False, time.perf_counter() - started)
-    if backend != "numpy":
-        raise SpecError("backend", "numpy or numba", got=backend)
+    if backend not in BACKENDS:
+        raise SpecError("backend", f"one of {', '.join(BACKENDS)}", got=backend)
     return _train_numpy(net, init, lrs, epochs, stop_below, np.dtype(dtype).type, data, batch_size, reduction, progress)
 
 

@@ -24,7 +24,12 @@ from derive.numeric.buffers import buffered_lines
 from derive.numeric.codegen import NUMPY, RUNTIME, SCALAR, SCALAR_RUNTIME, Dialect, Program, needed_lines
 from derive.numeric.numba_loop import train_network_numba
 
-__all__ = ["TrainResult", "LoopSpec", "loop_source", "compiled_loop", "train_network", "check_finite", "forward_function"]
+__all__ = ["BACKENDS", "TrainResult", "LoopSpec", "loop_source", "compiled_loop", "train_network", "check_finite", "forward_function"]
+
+# the one set of backend names, for single runs and sweeps: derive's generated Python/NumPy loop, or the
+# same loop compiled by numba (extra `fast`)
+BACKENDS = ("python", "numba")
+
 
 @dataclass
 class TrainResult:
@@ -40,7 +45,7 @@ class TrainResult:
     seconds: float = field(default=0.0, repr=False)
 
     def as_json(self) -> dict:
-        """The DESIGN.md `train` object."""
+        """The `train` JSON object (docs/json.md)."""
         return {"epochs_run": self.epochs_run, "stopped_at_epoch": self.stopped_at_epoch,
                 "loss": float(self.loss), "params": {k: float(v) for k, v in self.params.items()},
                 "outputs": [float(o) for o in self.outputs]}
@@ -155,8 +160,8 @@ def train_network(net, *, epochs: int, lr: float, stop_below: float | None = Non
             raise SpecError("backend", "python for float32 or a transcript (numba runs float64, silently)",
                             got=backend)
         return _train_numba(net, epochs, lr, stop_below)
-    if backend != "python":
-        raise SpecError("backend", "python or numba", got=backend)
+    if backend not in BACKENDS:
+        raise SpecError("backend", f"one of {', '.join(BACKENDS)}", got=backend)
     program, trained = net.program, net.trained
     spec = LoopSpec(dialect="scalar" if dtype == "float64" else "numpy", stop=stop_below is not None,
                     report=print_every is not None)

@@ -170,11 +170,12 @@ def _low_precision(report: GradientReport, got: list) -> str | None:
 
 
 def _common_scale(got: list[dict], expected: list[dict], rtol: float, atol: float) -> float | None:
-    """k when every user gradient is k × the derived one at every point (k ≠ 1), else None."""
+    """k when every user gradient is k × the derived one at every point (k ≠ 1, k ≠ 0: gradients that
+    are all zero are no constant factor of anything), else None."""
     pairs = [(g[n], e[n]) for g, e in zip(got, expected) for n in g if abs(e[n]) > atol]
     if not pairs:
         return None
     k = pairs[0][0] / pairs[0][1]
-    if abs(k - 1) <= rtol or not all(_close(g, k * e, rtol, atol) for g, e in pairs):
+    if k == 0 or abs(k - 1) <= rtol or not all(_close(g, k * e, rtol, atol) for g, e in pairs):
         return None
     return k

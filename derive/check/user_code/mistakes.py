@@ -17,6 +17,7 @@ import numpy as np
 import sympy as sp
 
 from derive.core.graph import Graph, Node, Role
+from derive.core.primitives import ACTIVATIONS, Activation
 from derive.check.user_code.mistaken import Compiled, Grads, Rewrite
 
 __all__ = ["Mistake", "Rewrite", "Match", "MISTAKES", "variants", "mistaken_gradients", "diagnose"]
@@ -53,8 +54,24 @@ def _per_layer(g: Graph, eligible: list[int], make: Callable[[list[int]], dict])
     return [Rewrite(where=" and ".join(_layer_label(g, n) for n in scope), **make(scope)) for scope in scopes]
 
 
-def _activated(g: Graph, names: tuple[str, ...]) -> list[int]:
-    return [l.number for l in g.layers if not l.fused and l.activation in names]
+def _activated(g: Graph, which: Callable[[Activation], bool]) -> list[int]:
+    """The layers (numbers, from 1) with an activation of their own that the registry's flags select."""
+    return [l.number for l in g.layers if not l.fused and which(ACTIVATIONS[l.activation])]
+
+
+def _elementwise(a: Activation) -> bool:
+    """A nonlinearity applied neuron by neuron (σ, tanh, relu, …): its f and f′ can be confused."""
+    return not a.linear and not a.coupled
+
+
+def _nonlinear(a: Activation) -> bool:
+    """Any activation with a derivative to forget (softmax included)."""
+    return not a.linear
+
+
+def _coupled(a: Activation) -> bool:
+    """An activation whose outputs each depend on the whole layer (softmax)."""
+    return a.coupled
 
 
 def _weights(g: Graph, layer: int) -> dict[tuple[int, int], Node]:
@@ -82,14 +99,14 @@ def _derivative_forward(g: Graph) -> list[Rewrite]:
                 forward[out.name] = d
                 local[(out.name, net.name)] = d
         return {"forward": forward, "local": local}
-    return _per_layer(g, _activated(g, ("sigmoid", "tanh")), make)
+    return _per_layer(g, _activated(g, _elementwise), make)
 
 
 def _activation_backward(g: Graph) -> list[Rewrite]:
     def make(scope):
         return {"local": {(o.name, n.name): o.symbol for l in scope
                           for n, o in zip(g.layers[l - 1].nets, g.layers[l - 1].outs)}}
-    return _per_layer(g, _activated(g, ("sigmoid", "tanh")), make)
+    return _per_layer(g, _activated(g, _elementwise), make)
 
 
 def _derivative_for_activation(g: Graph) -> list[Rewrite]:
@@ -102,7 +119,7 @@ def _derivative_for_activation(g: Graph) -> list[Rewrite]:
                 out = below.outs[k]
                 local[(g.layers[l].nets[j].name, w.name)] = out.local[below.nets[k].name]
         return {"local": local}
-    eligible = [l for l in _activated(g, ("sigmoid", "tanh")) if l < len(g.layers)]
+    eligible = [l for l in _activated(g, _elementwise) if l < len(g.layers)]
     return _per_layer(g, eligible, make)
 
 
@@ -115,7 +132,7 @@ def _missing_derivative(g: Graph) -> list[Rewrite]:
                     if net.name in out.local:
                         local[(out.name, net.name)] = sp.S.One if i == j else sp.S.Zero
         return {"local": local}
-    return _per_layer(g, [l.number for l in g.layers if not l.fused and l.activation != "identity"], make)
+    return _per_layer(g, _activated(g, _nonlinear), make)
 
 
 def _softmax_diagonal(g: Graph) -> list[Rewrite]:
@@ -123,7 +140,7 @@ def _softmax_diagonal(g: Graph) -> list[Rewrite]:
     def make(scope):
         return {"local": {(out.name, net.name): sp.S.Zero for l in scope for j, out in enumerate(g.layers[l - 1].outs)
                           for i, net in enumerate(g.layers[l - 1].nets) if i != j and net.name in out.local}}
-    return _per_layer(g, _activated(g, ("softmax",)), make)
+    return _per_layer(g, _activated(g, _coupled), make)
 
 
 def _loss_factor(factor: int) -> Callable[[Graph], list[Rewrite]]:

@@ -13,9 +13,10 @@ from pathlib import Path
 
 from derive.errors import DeriveError
 from derive.core.graph import Role
+from derive.core.primitives import ACTIVATIONS
 from derive.render.latex.blocks import Equation, Figure, Heading, Row, Text, equation_md, equation_tex, wrapped
 from derive.render.latex.figure import tikz, weights_table
-from derive.render.latex.identities import identity_blocks
+from derive.render.latex.identities import identity_blocks, identity_names
 from derive.render.latex.names import latex_name, style_of
 from derive.render.latex.printer import latex, number, with_numbers
 from derive.render.latex.sheets import sheet_blocks
@@ -41,20 +42,13 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 """
 
 
+def _loss_name(loss: str) -> str:
+    """The loss in words (text mode: a name without its own words loses its "_")."""
+    return LOSS_NAMES.get(loss, loss.replace("_", " "))
+
+
 class OutputExists(DeriveError):
     """The output file exists and --force was not given."""
-
-
-def _identities_for(spec) -> list[str]:
-    names = []
-    for act in dict.fromkeys(spec.activations):
-        if act in ("sigmoid", "tanh"):
-            names.append(act)
-        elif act == "softmax":
-            names += ["softmax", "softmax_offdiagonal"]
-    if "softmax" in spec.activations and spec.loss == "cross_entropy":
-        names.append("softmax_cross_entropy")
-    return names
 
 
 def _forward(net, nums: Numbers) -> list:
@@ -102,7 +96,7 @@ def _error(net, nums: Numbers) -> list:
             continue
         rows.append(Row(latex_name(node.name, preset), f"= {latex(node.definition, preset)}"))
         rows.append(Row("", f"= {with_numbers(node.definition, nums.values, nums.digits, preset)}{value}"))
-    return [Heading("Error", 1), Text(f"Loss: {LOSS_NAMES.get(g.spec.loss, g.spec.loss)}."), Equation(rows)]
+    return [Heading("Error", 1), Text(f"Loss: {_loss_name(g.spec.loss)}."), Equation(rows)]
 
 
 def _derivations(net, nums: Numbers, which) -> list:
@@ -140,18 +134,19 @@ def blocks(net, digits: int = 3, which=ALL_STEPS) -> list:
     """The whole document's content, in order."""
     spec, nums = net.spec, Numbers(net, digits)
     layers = "-".join(map(str, spec.layers))
-    desc = (f"A {layers} network; activations {', '.join(spec.activations)}; loss "
-            f"{LOSS_NAMES.get(spec.loss, spec.loss)}; biases {spec.bias.replace('_', ' ')}"
+    acts = ", ".join(a.replace("_", " ") for a in spec.activations)       # text mode: no bare "_"
+    desc = (f"A {layers} network; activations {acts}; loss "
+            f"{_loss_name(spec.loss)}; biases {spec.bias.replace('_', ' ')}"
             f"{'' if spec.train_biases else ' (not trained)'}; learning rate ${number(spec.learning_rate)}$. "
             f"Numbers are rounded to {digits} significant digits; every value is computed exactly and only "
             f"rounded for printing.")
     out = [Heading("The network", 1), Text(desc),
            Figure(tikz(net), "The network, with every weight on its edge.", weights_table(net))]
     out += _forward(net, nums) + _error(net, nums) + _derivations(net, nums, which) + _summary(net, nums)
-    names = _identities_for(spec)
+    names = identity_names(spec.activations, spec.loss)
     if names:
         out += [Heading("The local derivatives, derived", 1)] + identity_blocks(names)
-    if all(a == "identity" for a in spec.activations):
+    if all(ACTIVATIONS[a].linear for a in spec.activations):
         out += sheet_blocks(net)
     return out
 

@@ -2,8 +2,14 @@
 
     sigmoid      d/dx 1/(1+e^−x) = −(1+e^−x)^−2 · (−e^−x) = e^−x/(1+e^−x)² = … = out(1 − out)   (file 000)
     tanh         d/dx tanh x = … = 1 − out²
+    softplus     d/dx log(1 + e^x) = e^x/(1 + e^x) = 1/(1 + e^−x) = … = 1 − e^−out
     softmax      ∂a1/∂z1 = … = a1(1 − a1), ∂a2/∂z1 = … = −a2·a1, ∂a_i/∂z_j = a_i(δ_ij − a_j)   (file 001)
     softmax+CE   ∂L/∂z1 = Σ ∂L/∂a_k ∂a_k/∂z1 = … = −(y1 − a1), using y1 + y2 + y3 = 1         (file 001)
+
+`IDENTITIES` holds every derivation by name; an activation's own derivation is named as the registry
+(derive.core.primitives.ACTIVATIONS) names the activation, so a document shows it for every layer
+with that activation. `SHOWN_WITH` adds derivations shown beside an activation's own (softmax's
+off-diagonal entry), `WITH_LOSS` those for an output activation and a loss together.
 """
 
 from __future__ import annotations
@@ -17,7 +23,8 @@ from derive.core.proof import Proof, prove_equal
 from derive.render.latex.blocks import Equation, Heading, Row, Text
 from derive.render.latex.printer import latex, partial
 
-__all__ = ["Step", "Identity", "IDENTITIES", "identity", "identity_blocks"]
+__all__ = ["Step", "Identity", "IDENTITIES", "SHOWN_WITH", "WITH_LOSS", "identity", "identity_names",
+           "identity_blocks"]
 
 U = sp.UnevaluatedExpr
 
@@ -103,6 +110,17 @@ def tanh() -> Identity:
     return Identity("The tanh derivative", r"\frac{d\,\mathit{out}}{dx}", steps, {out: sp.tanh(x)})
 
 
+def softplus() -> Identity:
+    x, out = sp.symbols("x out", real=True)
+    one_plus = add(1, sp.exp(x))
+    steps = [Step(sp.Derivative(sp.log(one_plus), x)),
+             Step(div(sp.exp(x), one_plus), note=r"\text{chain rule}"),
+             Step(div(1, add(1, sp.exp(-x))), note=r"\text{the sigmoid } \sigma(x)"),
+             Step(add(1, -div(1, one_plus))),
+             Step(add(1, -sp.exp(-out)), note=r"\text{with } \mathit{out} = \log\left(1 + e^{x}\right)")]
+    return Identity("The softplus derivative", r"\frac{d\,\mathit{out}}{dx}", steps, {out: sp.log(1 + sp.exp(x))})
+
+
 def _softmax(n: int = 3):
     z = sp.symbols(f"z1:{n + 1}", real=True)
     a = sp.symbols(f"a1:{n + 1}", real=True)
@@ -154,14 +172,31 @@ def softmax_cross_entropy() -> Identity:
 IDENTITIES: dict[str, Callable[[], Identity]] = {
     "sigmoid": sigmoid,
     "tanh": tanh,
+    "softplus": softplus,
     "softmax": softmax_jacobian,
     "softmax_offdiagonal": lambda: softmax_jacobian(2, 1),
     "softmax_cross_entropy": softmax_cross_entropy,
 }
+# derivations shown after an activation's own (by registry name)
+SHOWN_WITH: dict[str, tuple[str, ...]] = {"softmax": ("softmax_offdiagonal",)}
+# derivations for an output activation and a loss together
+WITH_LOSS: dict[tuple[str, str], tuple[str, ...]] = {("softmax", "cross_entropy"): ("softmax_cross_entropy",)}
 
 
 def identity(name: str) -> Identity:
     return IDENTITIES[name]()
+
+
+def identity_names(activations, loss: str) -> list[str]:
+    """The derivations a network's document shows: each activation's own (where IDENTITIES has one)
+    with those SHOWN_WITH it, then those for the output activation WITH_LOSS; each once, in order."""
+    names = []
+    for act in dict.fromkeys(activations):
+        if act in IDENTITIES:
+            names += [act, *SHOWN_WITH.get(act, ())]
+    if activations:
+        names += WITH_LOSS.get((activations[-1], loss), ())
+    return list(dict.fromkeys(names))
 
 
 def identity_blocks(names) -> list:

@@ -13,8 +13,9 @@ from functools import lru_cache
 
 from sympy import HadamardProduct, MatAdd, MatMul
 
-from derive.core.matrix import MATRIX, MatrixDerivation
+from derive.core.matrix import MATRIX, MatrixDerivation, slope_activation
 from derive.core.matrix_proof import prove_matrix_form
+from derive.core.primitives import ACTIVATIONS
 from derive.render.latex.blocks import Equation, Heading, Row, Text
 from derive.render.latex.document import render_markdown, render_tex
 from derive.render.latex.names import latex_name
@@ -23,7 +24,12 @@ from derive.render.latex.printer import DerivePrinter, number
 __all__ = ["MatrixPrinter", "matrix_latex", "derivation_latex", "forward_latex", "fit_blocks", "fit_tex",
            "fit_markdown", "small_proof"]
 
-ACTIVATION_TEX = {"sigmoid": r"\sigma", "softmax": r"\operatorname{softmax}", "tanh": r"\tanh", "identity": ""}
+
+def _activation_tex(name: str) -> str:
+    """An activation's operator as the notes set it: its registry entry's LaTeX, read when used ("" for
+    identity, A = Z; there is no table of its own here)."""
+    return ACTIVATIONS[name].latex
+
 
 # one sample's loss ℓ_i in the notes' lower-case names (y, a: sample i's target and output rows)
 SAMPLE_LOSS_TEX = {
@@ -81,6 +87,13 @@ class MatrixPrinter(DerivePrinter):
         return scalar + " ".join(rf"\left({self._print(a)}\right)" if _negated(a) and (i or scalar) else self._wrap(a)
                                  for i, a in enumerate(args))
 
+    def _print_ElementwiseApplyFunction(self, expr):
+        """The elementwise slope f′(Z_l) as the activation's operator with a prime: relu′(Z1)."""
+        name = slope_activation(expr)
+        if name is None:
+            return super()._print_ElementwiseApplyFunction(expr)
+        return rf"{_activation_tex(name)}'\left({self._print(expr.expr)}\right)"
+
     def _print_Transpose(self, expr):
         return f"{self._wrap(expr.arg)}^{{T}}"
 
@@ -115,7 +128,7 @@ def _forward_rows(md) -> list[tuple[str, str]]:
     for l in range(1, md.depth + 1):
         Z, A = md.Z[l], md.A[l]
         rows.append((matrix_latex(Z, md.notation), matrix_latex(md.forward[Z], md.notation)))
-        act = ACTIVATION_TEX[md.activations[l - 1]]
+        act = _activation_tex(md.activations[l - 1])
         z = matrix_latex(Z, md.notation)
         rows.append((matrix_latex(A, md.notation), rf"{act}\left({z}\right)" if act else z))
     return rows
@@ -153,7 +166,8 @@ def _training_text(spec) -> str:
     weights = (f"normal({number(init.mean)}, {number(init.std)}) after np.random.seed({init.seed})"
                if init.weights == "normal" else init.weights)
     per_sample = f.updates == "per_sample"
-    return (f"Network {'-'.join(map(str, spec.layers))}, activations {', '.join(spec.activations)}, loss "
+    activations = ", ".join(spec.activations).replace("_", "\\_")     # leaky\_relu: text, not math
+    return (f"Network {'-'.join(map(str, spec.layers))}, activations {activations}, loss "
             f"{LOSS_WORDS[spec.loss]}; weights initialised to {weights}, biases to {init.biases}. "
             f"Training: {f.epochs} epoch{'' if f.epochs == 1 else 's'} of {'per-sample' if per_sample else 'full-batch'} gradient descent, "
             f"learning rate ${number(f.learning_rate, 6)}$"

@@ -1,6 +1,7 @@
 """File 001's matrix form in LaTeX (derive.render.latex.matrix): golden strings from the notes, the printer being
 the scalar derivations' one, and `derive notes` for fit specs, compiled by pdflatex (marked `latex`)."""
 
+import dataclasses
 import re
 import subprocess
 import sys
@@ -8,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-import derive.core.matrix as matrix_module
 from derive.cli import main
+from derive.core.primitives import ACTIVATIONS
 from derive.render.latex import DerivePrinter, NAME_RULES
 from derive.render.latex.matrix import MatrixPrinter, chain_latex, fit_tex, small_proof
 from derive.core.fitspec import load_fit_spec
@@ -17,7 +18,7 @@ from derive.core.matrix import MATRIX, MatrixDerivation
 from derive.render.latex.matrix import matrix_latex
 from pdflatex import assert_compiles, needs_pdflatex
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FIT_EXAMPLES = sorted((ROOT / "worked_examples").glob("file001_*.toml"))
 
 
@@ -139,7 +140,8 @@ def test_notes_multiclass_has_softmax(tmp_path):
 
 
 def test_a_failed_proof_is_reported_not_hidden(monkeypatch):
-    monkeypatch.setattr(matrix_module, "_hidden_factor", lambda activation, A, J: [])
+    no_factor = dataclasses.replace(ACTIVATIONS["sigmoid"], matrix_factor=lambda A, J: [])   # ∂A/∂Z forgotten
+    monkeypatch.setitem(ACTIVATIONS, "sigmoid", no_factor)
     small_proof.cache_clear()
     try:
         text = fit_tex(load_fit_spec(ROOT / "worked_examples/file001_dual_layer.toml"))

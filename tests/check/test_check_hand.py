@@ -50,7 +50,7 @@ REFERENCE = {
 
 @pytest.fixture(scope="module")
 def wikidocs():
-    return derive.load(Path(__file__).resolve().parent.parent / "worked_examples" / "wikidocs_2_2_2.toml")
+    return derive.load(Path(__file__).resolve().parents[2] / "worked_examples" / "wikidocs_2_2_2.toml")
 
 
 @pytest.fixture(scope="module")

@@ -97,7 +97,7 @@ def test_good_spec_reads():
     ("network.layers", [29, 10, 1], "network.layers[0]"),
     ("network.layers", [30, 10, 2], "network.layers[-1]"),
     ("network.activations", ["sigmoid"], "network.activations"),
-    ("network.activations", ["relu", "sigmoid"], "network.activations[0]"),
+    ("network.activations", ["softmax", "sigmoid"], "network.activations[0]"),   # relu hidden: now allowed
     ("network.loss", "half_sse", "network.loss"),
     ("network.loss", "bxe", "network.loss"),
     ("network.bias", "shared", "network.bias"),

@@ -2,6 +2,7 @@
 
 import re
 
+import numpy as np
 import pytest
 
 import derive
@@ -126,3 +127,28 @@ def test_at_must_give_every_parameter(net):
         assert_gradients_match(reference_gradients(net), net, at={"w1": 0.1})
     with pytest.raises(derive.SpecError, match="a finite number"):
         assert_gradients_match(reference_gradients(net), net, at={**net.param_values(), "w2": float("inf")})
+
+
+def relu_family_gradients(params, bug=False):
+    """A student's NumPy backprop for the 2-2-1 net below: leaky_relu hidden, softplus output, half SSE.
+    With `bug`, the hidden layer's leaky_relu′ (1 or 0.01) is taken as 1 (the derivative forgotten)."""
+    W1 = np.array([[params["w1"], params["w2"]], [params["w3"], params["w4"]]])
+    W2 = np.array([[params["w5"], params["w6"]]])
+    b1, b2 = np.array([params["b1"], params["b2"]]), np.array([params["b3"]])
+    x, t = np.array([0.5, -0.3]), np.array([0.7])
+    z1 = W1 @ x + b1
+    h = np.where(z1 > 0, z1, 0.01 * z1)
+    z2 = W2 @ h + b2
+    o = np.logaddexp(0, z2)                      # softplus
+    d_o = (o - t) / (1 + np.exp(-z2))            # softplus′ = σ
+    d_h = (W2.T @ d_o) * (1.0 if bug else np.where(z1 > 0, 1.0, 0.01))
+    grads = [*np.outer(d_h, x).ravel(), *np.outer(d_o, h).ravel()]
+    return {**{f"w{i + 1}": g for i, g in enumerate(grads)}, "b1": d_h[0], "b2": d_h[1], "b3": d_o[0]}
+
+
+def test_a_leaky_relu_softplus_net_passes_and_its_forgotten_derivative_is_named():
+    net = derive.network([2, 2, 1], ["leaky_relu", "softplus"], inputs=[0.5, -0.3], targets=[0.7],
+                         weights=[0.4, 0.2, -0.3, 0.4, 0.5, -0.6], biases=[0.1, -0.2, 0.3])
+    assert assert_gradients_match(relu_family_gradients, net, points=5).agree
+    with pytest.raises(AssertionError, match=r"diagnosis: missing-derivative \(hidden layer 1\)"):
+        assert_gradients_match(lambda p: relu_family_gradients(p, bug=True), net, points=3)

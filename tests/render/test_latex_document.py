@@ -9,10 +9,12 @@ import pytest
 import derive
 from derive.cli import main
 from derive.render.latex import markdown, tex, write
+from derive.core.primitives import ACTIVATIONS, LOSSES
 from derive.render.latex.document import OutputExists
+from derive.render.latex.identities import IDENTITIES, SHOWN_WITH, WITH_LOSS, identity_names
 from pdflatex import INSTALL, assert_compiles, needs_pdflatex
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _is_network_spec(path: Path) -> bool:
@@ -194,4 +196,63 @@ def test_wide_and_deep_networks_stay_on_the_page(tmp_path, name):
                          weights=[rng.uniform(-1, 1) for _ in range(n_w)], biases=[0.1] * n_b,
                          learning_rate=0.1, **kw)
     (tmp_path / "net.tex").write_text(tex(net))
+    assert_compiles(tmp_path / "net.tex")
+
+
+# --- the registry's newer activations: leaky_relu and softplus ------------------------------------
+
+def new_activation_net(activations):
+    return derive.network([2, 2, 2], activations, inputs=[0.5, -0.3], targets=[0.7, 0.2],
+                          weights=[0.1, 0.2, -0.3, 0.4, 0.5, -0.6, 0.7, 0.8], biases=[0.1, -0.2, 0.3, 0.1],
+                          learning_rate=0.1)
+
+
+NEW_ACTIVATION_NETS = {"leaky_relu-sigmoid": ["leaky_relu", "sigmoid"], "softplus-leaky_relu": ["softplus", "leaky_relu"],
+                       "relu-softplus": ["relu", "softplus"]}
+
+
+@pytest.mark.parametrize("name", sorted(NEW_ACTIVATION_NETS))
+def test_documents_for_the_new_activations(name):
+    acts = NEW_ACTIVATION_NETS[name]
+    text, md = tex(new_activation_net(acts)), markdown(new_activation_net(acts))
+    description = text.split(r"\section*{The network}")[1].split(r"\begin{center}")[0]
+    assert "_" not in description                      # a bare _ in text mode stops pdflatex
+    assert f"activations {acts[0].replace('_', ' ')}, {acts[1].replace('_', ' ')};" in description
+    assert ("The softplus derivative" in text) == ("softplus" in acts)
+    assert ("The sigmoid's derivative" in text) == ("sigmoid" in acts)
+    assert "The seven formulas" not in text
+    assert md.count("$$") % 2 == 0 and "Forward pass" in md
+
+
+def test_leaky_relu_forward_pass_shows_both_branches():
+    text = tex(new_activation_net(["leaky_relu", "sigmoid"]))
+    # net_h2 = w3·i1 + w4·i2 + b2 = −0.3·0.5 + 0.4·(−0.3) − 0.2 = −0.47 < 0, so out_h2 = 0.01·net_h2
+    assert r"\mathit{out}_{h2} &= \begin{cases}" in text and "= -0.0047" in text
+
+
+@pytest.mark.parametrize("activations, loss, expected", [
+    (["sigmoid", "sigmoid"], "half_sse", ["sigmoid"]),
+    (["tanh", "sigmoid"], "mse", ["tanh", "sigmoid"]),
+    (["sigmoid", "softmax"], "cross_entropy", ["sigmoid", "softmax", "softmax_offdiagonal", "softmax_cross_entropy"]),
+    (["sigmoid", "softmax"], "half_sse", ["sigmoid", "softmax", "softmax_offdiagonal"]),
+    (["softplus", "softplus"], "mse", ["softplus"]),
+    (["relu", "leaky_relu", "identity"], "half_sse", []),
+])
+def test_the_identities_a_document_shows(activations, loss, expected):
+    assert identity_names(activations, loss) == expected
+
+
+def test_every_identity_is_shown_for_some_network():
+    reachable = {a for a in IDENTITIES if a in ACTIVATIONS}
+    reachable |= {n for names in SHOWN_WITH.values() for n in names}
+    reachable |= {n for names in WITH_LOSS.values() for n in names}
+    assert reachable == set(IDENTITIES)
+    assert set(SHOWN_WITH) <= set(IDENTITIES) and all(a in ACTIVATIONS and l in LOSSES for a, l in WITH_LOSS)
+
+
+@pytest.mark.latex
+@needs_pdflatex
+@pytest.mark.parametrize("name", sorted(NEW_ACTIVATION_NETS))
+def test_documents_for_the_new_activations_compile(tmp_path, name):
+    (tmp_path / "net.tex").write_text(tex(new_activation_net(NEW_ACTIVATION_NETS[name])))
     assert_compiles(tmp_path / "net.tex")

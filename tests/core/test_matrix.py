@@ -1,6 +1,7 @@
 """Matrix-form backprop (file 001): derivation, proof against the scalar core, LaTeX, generated NumPy code;
 softmax with cross-entropy as the notes derive it; file 001's softmax numbers and file 002's examples."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -8,8 +9,8 @@ import pytest
 import sympy as sp
 
 import derive
-import derive.core.matrix as matrix_module
 from derive.core.matrix import MatrixDerivation
+from derive.core.primitives import ACTIVATIONS
 from derive.render.latex.matrix import matrix_latex
 from derive.core.matrix_proof import prove_matrix_form, softmax_cross_entropy_steps, softmax_general
 
@@ -41,7 +42,8 @@ def test_matrix_form_equals_scalar_derivation_expanded_in_the_leaves():
 
 
 def test_proof_fails_without_the_sigmoid_derivative(monkeypatch):
-    monkeypatch.setattr(matrix_module, "_hidden_factor", lambda activation, A, J: [])
+    no_factor = dataclasses.replace(ACTIVATIONS["sigmoid"], matrix_factor=lambda A, J: [])   # ∂A/∂Z forgotten
+    monkeypatch.setitem(ACTIVATIONS, "sigmoid", no_factor)
     wrong = MatrixDerivation((2, 2, 1), ("sigmoid", "sigmoid"), "bce", batch=2)
     proof = prove_matrix_form((2, 2, 1), ("sigmoid", "sigmoid"), "bce", 2, derivation=wrong)
     assert not proof.holds

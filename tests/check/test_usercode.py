@@ -20,7 +20,7 @@ from derive.errors import UserCodeError
 from derive.check.user_code.compare import check_gradients
 from derive.check.user_code.load import load_function
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "worked_examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "worked_examples"
 MAZUR = EXAMPLES / "mazur_2_2_2.toml"
 
 # A user file computing the gradients with tests/reference.py, then changed by TWEAK (Python source
@@ -319,3 +319,45 @@ def test_float32_code_is_told_its_tolerance(tmp_path):
     doubled = lambda p: {k: 2 * v for k, v in fn(p).items()}
     diagnosis = check_gradients(net, doubled).diagnosis      # a real mistake is not excused, and still named
     assert "float32" not in diagnosis and diagnosis.startswith("missing-half")
+
+
+# --- kinked and new activations: the diagnosis runs (it once crashed on every relu net) -------------
+RELU_SPEC = '''
+[network]
+layers = [2, 2, 1]
+activations = ["relu", "sigmoid"]
+[values]
+inputs = [0.5, -0.3]
+targets = [0.7]
+weights = [0.4, 0.2, -0.3, 0.4, 0.5, -0.6]
+biases = [0.1, 0.2, 0.3]
+'''
+
+
+@pytest.mark.parametrize("activations", [["relu", "sigmoid"], ["relu", "relu"], ["leaky_relu", "softplus"],
+                                         ["softplus", "leaky_relu"]])
+def test_a_wrong_function_on_a_kinked_net_is_reported_not_crashed(activations):
+    """derive.check_gradients on a relu net with wrong gradients raised NameError ('functools') from the
+    diagnosis; now it reports. Zeros are no constant factor of the derivation, and no known mistake."""
+    net = derive.network([2, 2, 1], activations, inputs=[0.5, -0.3], targets=[0.7],
+                         weights=[0.4, 0.2, -0.3, 0.4, 0.5, -0.6], biases=[0.1, 0.2, 0.3])
+    report = derive.check_gradients(net, lambda p: {k: 0.0 for k in net.trained}, points=2)
+    assert not report.agree and report.mistakes == [] and report.scale is None
+    assert report.diagnosis is None
+
+
+def test_check_code_on_a_relu_spec_names_the_missing_relu_derivative(tmp_path, capsys):
+    spec = tmp_path / "relu.toml"
+    spec.write_text(RELU_SPEC)
+    # the hidden layer's relu′ forgotten, by hand from reference.py's numbers: its δ recomputed without it
+    tweak = '''_, outs = reference.forward(layers, net["activations"], weights, bs, "per_neuron", v["inputs"])
+    o, h = outs[2][0], outs[1]
+    d_o = (o - v["targets"][0]) * o * (1 - o)
+    for j in range(2):
+        for k in range(2):
+            g["w%d" % (1 + 2 * j + k)] = d_o * weights[4 + j] * v["inputs"][k]
+        g["b%d" % (1 + j)] = d_o * weights[4 + j]'''
+    path = user_file(tmp_path, tweak, spec=spec)
+    assert main(["check-code", str(spec), f"{path}:gradients", "--json", "--points", "2"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert [(m["name"], m["where"]) for m in data["mistakes"]] == [("missing-derivative", "hidden layer 1")]
