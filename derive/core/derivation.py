@@ -18,7 +18,7 @@ import sympy as sp
 from derive.core.graph import Graph, Node, Role
 from derive.core.proof import Proof, prove_equal
 
-__all__ = ["Factor", "Backprop", "Derivation", "backprop"]
+__all__ = ["Factor", "Backprop", "Derivation", "backprop", "reverse_sweep"]
 
 
 @dataclass(frozen=True)
@@ -54,13 +54,9 @@ class Backprop:
 
     def _run(self) -> None:
         net, nt = self.net, self.net.notation
-        tops = {n.name for n in net.tops} | {net.total.name}
-        for node in reversed(list(net.nodes.values())):
-            if node.name in tops:
-                self._ref[node.name] = sp.S.One
-                continue
-            if node.role in (Role.TARGET,):
-                continue
+        tops, order = reverse_sweep(net)
+        self._ref.update({name: sp.S.One for name in tops})
+        for node in order:
             terms = [self._ref[c] * net.nodes[c].local[node.name] for c in net.children[node.name]]
             expr = sp.Add(*terms)
             if node.role in (Role.WEIGHT, Role.BIAS):
@@ -91,6 +87,15 @@ class Backprop:
         expr = expr.xreplace(self.expanded_deltas)
         return expr.xreplace({n.symbol: self.net.expanded(n.name) for n in self.net.nodes.values()
                               if not n.is_leaf})
+
+
+def reverse_sweep(net: Graph) -> tuple[set[str], list[Node]]:
+    """(the errors the sweep starts from, every other node the chain rule visits in the order it visits
+    them): reverse topological order, so each node comes after every node computed from it; targets
+    are left out. The one traversal behind Backprop and the mistaken backprop of check.user_code."""
+    tops = {n.name for n in net.tops} | {net.total.name}
+    order = [n for n in reversed(list(net.nodes.values())) if n.name not in tops and n.role is not Role.TARGET]
+    return tops, order
 
 
 def backprop(net: Graph) -> Backprop:

@@ -11,11 +11,8 @@ a coupled layer (softmax) one `_act_<name>(np.array([nets…]))` shared by its o
 rules and every local factor are printed from SymPy, Heaviside, Piecewise, Max and Min as np.where /
 np.maximum / np.minimum (never `functools.reduce`, never an integer array from integer branches).
 
-The reverse sweep in `Compiled._build` repeats the traversal of `derivation.Backprop._run` (reverse
-topological order; the tops seeded with 1; targets skipped; parameters collected as gradients) because
-here each (child, parent) factor must stay separate to be rewritten, and `Backprop` keeps only the
-summed δ definitions. A shared generator in derive/core/derivation.py yielding (node, children) in
-that order would let both use one traversal.
+The reverse sweep walks the derivation's own order (`derivation.reverse_sweep`), keeping each
+(child, parent) factor apart so that a mistake can rewrite it.
 """
 
 from __future__ import annotations
@@ -28,6 +25,7 @@ import numpy as np
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
+from derive.core.derivation import reverse_sweep
 from derive.core.graph import Graph, Node, Role
 from derive.core.primitives import ACTIVATIONS
 
@@ -127,14 +125,9 @@ class Compiled:
         for n in g.nodes.values():
             if not n.is_leaf:
                 lines += self._forward(n)
-        ref, grads = {}, []
-        tops = {n.name for n in g.tops} | {g.total.name}
-        for node in reversed(list(g.nodes.values())):
-            if node.name in tops:
-                ref[node.name] = "1.0"
-                continue
-            if node.role is Role.TARGET:
-                continue
+        tops, order = reverse_sweep(g)          # the derivation's own traversal, each factor kept apart
+        ref, grads = {name: "1.0" for name in tops}, []
+        for node in order:
             terms = [f"{ref[c]} * ({self._factor(c, node.name, ref)})" for c in g.children[node.name]]
             expr = " + ".join(terms) or "0.0"
             if node.role in (Role.WEIGHT, Role.BIAS):
