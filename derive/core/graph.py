@@ -193,7 +193,7 @@ class _Builder:
         return inputs, targets, layers, errors, total
 
     def layer(self, number, size, act, prev, shared_bias) -> Layer:
-        fuse = act == "identity" and self.notation.fuse_identity
+        fuse = activation(act).linear and self.notation.fuse_identity
         nets = []
         for j in range(size):
             self.k += 1

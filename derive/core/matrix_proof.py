@@ -22,6 +22,7 @@ import sympy as sp
 from derive.core.derivation import Backprop
 from derive.core.graph import Graph
 from derive.core.matrix import MatrixDerivation
+from derive.core.primitives import ACTIVATIONS
 from derive.core.spec import bias_count, spec_from_dict, weight_count
 from derive.core.proof import prove_equal
 
@@ -51,7 +52,7 @@ def prove_matrix_form(layers=(2, 2, 1), activations=("sigmoid", "sigmoid"), loss
     bp = Backprop(graph)
     md = derivation or MatrixDerivation(layers, activations, loss, batch=m, average=average)
     samples = [_sample_symbols(graph, s) for s in range(m)]
-    constraint = _targets_sum_to_one(graph, samples) if activations[-1] == "softmax" else {}
+    constraint = _targets_sum_to_one(graph, samples) if ACTIVATIONS[activations[-1]].coupled else {}
     definitions = _slope_definitions(md, graph, samples)
     owner = {symbol: s for s, rename in enumerate(samples) for symbol in rename.values()}
     values = _explicit_values(md, graph, samples)

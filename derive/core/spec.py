@@ -94,8 +94,8 @@ def _validate(data, source) -> Spec:
         raise SpecError("network.activations", f"{len(layers) - 1} names, one per layer after the input",
                         got=list(activations))
     for position, name in enumerate(activations[:-1]):
-        if name == "softmax":
-            raise SpecError(f"network.activations[{position}]", "softmax only on the output layer", got=name)
+        if ACTIVATIONS[name].output_only:
+            raise SpecError(f"network.activations[{position}]", f"{name} only on the output layer", got=name)
     loss = choice(net.get("loss", "half_sse"), "network.loss", LOSSES)
     bias = choice(net.get("bias", "per_neuron"), "network.bias", BIAS_SCHEMES)
     train_biases = boolean(net.get("train_biases", True), "network.train_biases")

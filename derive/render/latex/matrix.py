@@ -146,7 +146,7 @@ def forward_latex(md) -> str:
 def small_proof(activations: tuple[str, ...], loss: str, average: bool, m: int):
     """The matrix form proved equal to the scalar chain rule on a small net of the same activations:
     two inputs, two units per hidden layer, one output (two for softmax), m samples."""
-    layers = (2,) * len(activations) + ((2,) if activations[-1] == "softmax" else (1,))
+    layers = (2,) * len(activations) + ((2,) if ACTIVATIONS[activations[-1]].coupled else (1,))
     return layers, prove_matrix_form(layers, activations, loss, m, average=average)
 
 

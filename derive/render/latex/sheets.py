@@ -14,6 +14,7 @@ import sympy as sp
 from derive.errors import NotSupported
 from derive.core.graph import Graph, Node, Role
 from derive.core.proof import Proof, prove_equal
+from derive.core.primitives import ACTIVATIONS
 from derive.render.latex.blocks import Equation, Heading, Row, Text, wrapped
 from derive.render.latex.names import latex_name
 from derive.render.latex.printer import latex, number, partial, with_numbers
@@ -47,7 +48,7 @@ class Sheet:
 
 def seven_network(net):
     """The same network in file 004's names (rebuilt with the `seven` notation): linear nets only."""
-    if any(a != "identity" for a in net.spec.activations):
+    if not all(ACTIVATIONS[a].linear for a in net.spec.activations):
         raise NotSupported("7-formula sheets are for linear networks (every activation identity), got "
                            + ", ".join(net.spec.activations))
     if net.spec.notation == "seven":
