@@ -235,6 +235,12 @@ MISTAKES: dict[str, Mistake] = {m.name: m for m in (
 )}
 
 
+# Found from the numbers of a batch (every gradient m or 1/m times the derivation's), not by a rewrite of a
+# one-sample graph: check-code on a data-set spec names it (derive.check.user_code.dataset).
+BATCH_REDUCTION = Mistake("batch-reduction", "the batch reduced the wrong way: the per-sample gradients summed "
+                          "where the loss is their mean (or averaged where it is their sum)", lambda g: [])
+
+
 def variants(g: Graph) -> list[tuple[Mistake, Rewrite]]:
     """Every (mistake, variant) that applies to this network."""
     return [(m, rw) for m in MISTAKES.values() for rw in m.rewrites(g)]
