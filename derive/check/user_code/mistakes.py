@@ -48,10 +48,44 @@ def _layer_label(g: Graph, number: int) -> str:
     return f"{'output' if number == len(g.layers) else 'hidden'} layer {number}"
 
 
+def scope_label(g: Graph, scope: list[int]) -> str:
+    """Layers named as a reader says them: "hidden layer 1", "hidden layers 1–2 and output layer 3"."""
+    output = len(g.layers)
+    hidden = [n for n in scope if n != output]
+    parts = []
+    if hidden:
+        runs, run = [], [hidden[0]]
+        for n in hidden[1:]:
+            if n == run[-1] + 1:
+                run.append(n)
+            else:
+                runs.append(run)
+                run = [n]
+        runs.append(run)
+        names = [str(r[0]) if len(r) == 1 else f"{r[0]}–{r[-1]}" for r in runs]
+        parts.append(f"hidden layer{'s' * (len(hidden) > 1)} {', '.join(names)}")
+    if output in scope:
+        parts.append(f"output layer {output}")
+    return " and ".join(parts)
+
+
+def scopes(eligible: list[int]) -> list[list[int]]:
+    """Every single layer, every contiguous range of eligible layers, and all of them (a loop over the
+    hidden layers touches a range; a bug in shared code touches all)."""
+    out = [[n] for n in eligible]
+    for size in range(2, len(eligible) + 1):
+        for start in range(len(eligible) - size + 1):
+            run = eligible[start:start + size]
+            if run[-1] - run[0] == size - 1:
+                out.append(run)
+    if len(eligible) > 1 and eligible not in out:
+        out.append(list(eligible))
+    return out
+
+
 def _per_layer(g: Graph, eligible: list[int], make: Callable[[list[int]], dict]) -> list[Rewrite]:
-    """One variant per eligible layer, and one for all of them together when there are several."""
-    scopes = [[n] for n in eligible] + ([eligible] if len(eligible) > 1 else [])
-    return [Rewrite(where=" and ".join(_layer_label(g, n) for n in scope), **make(scope)) for scope in scopes]
+    """One variant per scope of the eligible layers (`scopes`), named readably."""
+    return [Rewrite(where=scope_label(g, scope), **make(scope)) for scope in scopes(eligible)]
 
 
 def _activated(g: Graph, which: Callable[[Activation], bool]) -> list[int]:
@@ -102,6 +136,30 @@ def _derivative_forward(g: Graph) -> list[Rewrite]:
     return _per_layer(g, _activated(g, _elementwise), make)
 
 
+_PROBES = (-1.7, -0.6, 0.35, 1.3)
+
+
+def _at_activation(out: Node, net: Node) -> sp.Expr | None:
+    """f′ evaluated at the activation, f′(out), in place of f′(net); None where that gives the same
+    numbers (relu, leaky relu: f′(f(z)) = f′(z)), since it is then no mistake to look for."""
+    right = out.local[net.name].xreplace({out.symbol: out.definition})       # f′ written in net
+    wrong = right.xreplace({net.symbol: out.symbol})
+    z = net.symbol
+    same = all(abs(float(wrong.xreplace({out.symbol: out.definition}).subs(z, v)) - float(right.subs(z, v))) < 1e-12
+               for v in _PROBES)
+    return None if same else wrong
+
+
+def _derivative_at_activation(g: Graph) -> list[Rewrite]:
+    """σ′ evaluated at the activation: sigmoid_prime(a) where sigmoid_prime(z) belongs."""
+    eligible = [l for l in _activated(g, _elementwise)
+                if _at_activation(g.layers[l - 1].outs[0], g.layers[l - 1].nets[0]) is not None]
+    def make(scope):
+        return {"local": {(o.name, n.name): _at_activation(o, n) for l in scope
+                          for n, o in zip(g.layers[l - 1].nets, g.layers[l - 1].outs)}}
+    return _per_layer(g, eligible, make)
+
+
 def _activation_backward(g: Graph) -> list[Rewrite]:
     def make(scope):
         return {"local": {(o.name, n.name): o.symbol for l in scope
@@ -143,7 +201,7 @@ def _softmax_diagonal(g: Graph) -> list[Rewrite]:
     return _per_layer(g, _activated(g, _coupled), make)
 
 
-def _loss_factor(factor: int) -> Callable[[Graph], list[Rewrite]]:
+def _loss_factor(factor) -> Callable[[Graph], list[Rewrite]]:
     def rewrites(g: Graph) -> list[Rewrite]:
         local = {(top.name, parent): factor * d for top in g.tops for parent, d in top.local.items()}
         return [Rewrite(where="", local=local)]
@@ -204,7 +262,18 @@ def _learning_rate(g: Graph) -> list[Rewrite]:
 
 
 def _updated_weights(g: Graph) -> list[Rewrite]:
-    return [Rewrite(where=f"lr {g.spec.learning_rate:g}", updated_weights=True)] if len(g.layers) > 1 else []
+    """Every layer updated as the loop goes down, and (Nielsen's loop order, deeper nets) only some
+    layers above updated before the δ below is computed: the output layer first, say."""
+    lr = g.spec.learning_rate
+    if len(g.layers) < 2:
+        return []
+    out = [Rewrite(where=f"lr {lr:g}", updated_weights=True)]
+    above = list(range(2, len(g.layers) + 1))
+    for scope in scopes(above):
+        if scope != above:
+            out.append(Rewrite(where=f"{scope_label(g, scope)} updated first, lr {lr:g}",
+                               updated_weights=frozenset(scope)))
+    return out
 
 
 MISTAKES: dict[str, Mistake] = {m.name: m for m in (
@@ -218,8 +287,11 @@ MISTAKES: dict[str, Mistake] = {m.name: m for m in (
             _missing_derivative),
     Mistake("softmax-diagonal", "softmax differentiated neuron by neuron: only ∂a_j/∂z_j = a_j(1 − a_j) kept, "
             "the cross terms ∂a_j/∂z_i = −a_j·a_i (i ≠ j) left out", _softmax_diagonal),
+    Mistake("derivative-at-activation", "σ′ evaluated at the activation: ∂out/∂net taken as σ′(out) "
+            "(sigmoid_prime(a)) instead of σ′(net)", _derivative_at_activation),
     Mistake("missing-half", "a missing ½: the loss derivative is twice what it should be (E = Σ(t − o)² "
             "differentiated as if E = Σ½(t − o)², or the reverse)", _missing_half),
+    Mistake("extra-half", "an extra ½: the loss derivative is half what it should be", _loss_factor(0.5)),
     Mistake("flipped-sign", "a flipped sign: (t − o) used where the derivative is −(t − o) = o − t",
             _loss_factor(-1)),
     Mistake("transposed-numbering", "weights numbered transposed: the gradient matrix kept as (source, "
