@@ -50,5 +50,7 @@ def failure_message(report: GradientReport) -> str:
         lines.append(f"  random point {point}: {values}")
     if report.diagnosis:
         lines.append(f"  diagnosis: {report.diagnosis}")
+    if report.located:
+        lines.append(f"  where: {report.located}")
     lines += [f"  {note}" for note in report.notes]
     return "\n".join(lines)

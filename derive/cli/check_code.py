@@ -135,5 +135,7 @@ def render(report: GradientReport, spec: str, target: str, seed: int) -> str:
         lines.append(f"diagnosis: {report.diagnosis}")
     else:
         lines.append("diagnosis: no mistake in derive's library gives these numbers.")
+    if report.located:
+        lines.append(f"where: {report.located}")
     lines += report.notes
     return "\n".join(lines)

@@ -14,7 +14,7 @@ from typing import Mapping
 
 import numpy as np
 
-from derive.check.user_code.mistakes import diagnose
+from derive.check.user_code.mistakes import diagnose, diagnose_pairs
 from derive.errors import SpecError
 from derive.numeric.network import Network, load
 from derive.check.user_code.load import GradientFn, call_user
@@ -60,6 +60,7 @@ class GradientReport:
     positions: dict = field(default_factory=dict)  # matrix form: name -> (layer, row, column) / (layer, row)
     orientation: str | None = None                 # matrix form: "out_in" or "in_out"
     notes: list = field(default_factory=list)      # lines said beside the diagnosis (where it was made, …)
+    located: str | None = None                     # no mistake matches: which layers agree, which do not
 
     @property
     def agree(self) -> bool:
@@ -108,6 +109,8 @@ class GradientReport:
             out["form"], out["orientation"] = "matrices", self.orientation
         if self.notes:
             out["notes"] = list(self.notes)
+        if self.located:
+            out["located"] = self.located
         return out
 
 
@@ -145,11 +148,46 @@ def check_gradients(net, fn: GradientFn, *, rtol: float = 1e-6, atol: float = 1e
     if form == "matrices":
         report.positions, report.orientation = positions(net, orientation), orientation
     if not report.agree:
-        loose = max(rtol, 100 * max(float(np.finfo(g.dtype).eps) for g in got))  # float32 code: its digits
-        report.mistakes = diagnose(net, at, got, rtol=loose, atol=atol)
-        report.scale = _common_scale(got, expected, loose, atol)
-        report.low_precision = _low_precision(report, got)
+        diagnose_report(report, net, got, expected, {p.canonical: p.layer for p in net.graph.params},
+                        len(net.graph.layers))
     return report
+
+
+def diagnose_report(report: GradientReport, net, got: list, expected: list, layer_of: dict, depth: int) -> None:
+    """Single mistakes, a common factor, float32 rounding; failing those, pairs of mistakes; failing
+    those too, where it goes wrong (which layers agree and which do not)."""
+    loose = max(report.rtol, 100 * max(float(np.finfo(g.dtype).eps) for g in got))  # float32 code: its digits
+    atol = report.atol
+    report.mistakes = diagnose(net, report.points, got, rtol=loose, atol=atol)
+    report.scale = _common_scale(got, expected, loose, atol)
+    report.low_precision = _low_precision(report, got)
+    if report.mistakes or report.scale is not None or report.low_precision:
+        return
+    pairs, tried, total = diagnose_pairs(net, report.points, got, rtol=loose, atol=atol)
+    report.mistakes = pairs
+    if tried < total:
+        report.notes.append(f"(pairs of mistakes: {tried} of {total} tried within the time bound)")
+    if not pairs:
+        report.located = locate(report, got, expected, layer_of, depth, loose)
+
+
+def locate(report: GradientReport, got: list, expected: list, layer_of: dict, depth: int, rtol: float) -> str:
+    """Per layer: all its gradients agree, or how many do not, and a factor they share if they do."""
+    parts = []
+    for layer in range(1, depth + 1):
+        names = [n for n in report.params if layer_of.get(n) == layer]
+        if not names:
+            continue
+        label = f"{'output' if layer == depth else 'hidden'} layer {layer}"
+        bad = [n for n in names if not report.params[n].ok]
+        if not bad:
+            parts.append(f"{label}: all {len(names)} agree")
+            continue
+        k = _common_scale([{n: g[n] for n in bad} for g in got], [{n: e[n] for n in bad} for e in expected],
+                          rtol, report.atol)
+        factor = f", each {k:.6g} × the derivation's" if k is not None else ""
+        parts.append(f"{label}: {len(bad)} of {len(names)} disagree{factor}")
+    return "; ".join(parts)
 
 
 def _caller(net, fn, form: str, orientation: str):

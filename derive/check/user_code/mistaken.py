@@ -170,7 +170,7 @@ class Compiled:
         expr = rw.local.get((child, parent), g.nodes[child].local[parent])
         weight = g.nodes.get(getattr(expr, "name", ""))
         if rw.updated_weights and expr.is_Symbol and weight is not None and weight.role is Role.WEIGHT \
-                and g.nodes[parent].role is not Role.WEIGHT \
+                and g.nodes[parent].role is not Role.WEIGHT and weight.name in g.nodes[child].local \
                 and (rw.updated_weights is True or weight.layer in rw.updated_weights):
             step = f"{ref[child]} * ({numpy_code(g.nodes[child].local[weight.name])})"
             return f"({weight.name} - {g.spec.learning_rate!r} * {step})"

@@ -9,6 +9,7 @@ formula. `diagnose` reports every variant whose numbers equal the user's.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Mapping
@@ -20,7 +21,10 @@ from derive.core.graph import Graph, Node, Role
 from derive.core.primitives import ACTIVATIONS, Activation
 from derive.check.user_code.mistaken import Compiled, Grads, Rewrite
 
-__all__ = ["Mistake", "Rewrite", "Match", "MISTAKES", "variants", "mistaken_gradients", "diagnose"]
+__all__ = ["Mistake", "Rewrite", "Match", "MISTAKES", "variants", "mistaken_gradients", "diagnose", "diagnose_pairs",
+           "PAIR_SECONDS", "scopes", "scope_label"]
+
+PAIR_SECONDS = 5.0    # the most time spent trying two mistakes at once (single ones are always all tried)
 
 
 @dataclass(frozen=True)
@@ -34,13 +38,22 @@ class Mistake:
 class Match:
     mistake: Mistake
     where: str
+    also: "Match | None" = None      # a second mistake made together with this one
 
     def describe(self) -> str:
         where = f" ({self.where})" if self.where else ""
+        if self.also is not None:
+            other = self.also
+            there = f" ({other.where})" if other.where else ""
+            return (f"{self.mistake.name}{where} together with {other.mistake.name}{there}: "
+                    f"{self.mistake.title}; and {other.mistake.title}")
         return f"{self.mistake.name}{where}: {self.mistake.title}"
 
     def as_json(self) -> dict:
-        return {"name": self.mistake.name, "where": self.where, "description": self.mistake.title}
+        out = {"name": self.mistake.name, "where": self.where, "description": self.mistake.title}
+        if self.also is not None:
+            out["together_with"] = self.also.as_json()
+        return out
 
 
 # --- where things are in a graph -------------------------------------------------------------------
@@ -355,3 +368,36 @@ def diagnose(net, points: list[Mapping[str, float]], got: list[Grads], *, rtol: 
 def _same(theirs: Grads, mine: Grads, rtol: float, atol: float) -> bool:
     return all(np.isfinite(theirs[k]) and abs(v - theirs[k]) <= atol + rtol * abs(theirs[k])
                for k, v in mine.items())
+
+
+def combine(a: Rewrite, b: Rewrite) -> Rewrite | None:
+    """Two variants made at once, or None where they rewrite the same piece (one would hide the other)."""
+    if set(a.forward) & set(b.forward) or set(a.local) & set(b.local) or (a.updated_weights and b.updated_weights):
+        return None
+    posts = [p for p in (a.post, b.post) if p is not None]
+    post = None if not posts else posts[0] if len(posts) == 1 else (lambda grads: posts[1](posts[0](grads)))
+    return Rewrite(where=f"{a.where}; {b.where}", forward={**a.forward, **b.forward}, local={**a.local, **b.local},
+                   updated_weights=a.updated_weights or b.updated_weights, post=post)
+
+
+def diagnose_pairs(net, points: list[Mapping[str, float]], got: list[Grads], *, rtol: float, atol: float,
+                   seconds: float = PAIR_SECONDS) -> tuple[list[Match], int, int]:
+    """Pairs of different mistakes whose joint numbers equal the user's, tried in library order until
+    `seconds` have passed: (matches, pairs tried, pairs in all)."""
+    singles = variants(net.graph)
+    pairs = [(i, j) for i in range(len(singles)) for j in range(i + 1, len(singles))
+             if singles[i][0].name != singles[j][0].name]
+    deadline, tried, matches = time.monotonic() + seconds, 0, []
+    leaves = [_leaves(net, p) for p in points]
+    for i, j in pairs:
+        if time.monotonic() > deadline:
+            break
+        tried += 1
+        (m1, r1), (m2, r2) = singles[i], singles[j]
+        joint = combine(r1, r2)
+        if joint is None:
+            continue
+        compiled = Compiled(net.graph, joint)
+        if all(_same(compiled(v), mine, rtol, atol) for v, mine in zip(leaves, got)):
+            matches.append(Match(m1, r1.where, Match(m2, r2.where)))
+    return matches, tried, len(pairs)
