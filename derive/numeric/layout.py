@@ -109,7 +109,7 @@ def from_matrices(net, dweights, dbiases=None, orientation: str = "out_in", *, l
     """{canonical name: gradient} from per-layer gradient arrays in the orientation's layout.
 
     Anything reshapeable to a layer's shape is accepted when only unit axes differ ((n_out, 1) for
-    (n_out,), say). A shared bias may be one number or the per-neuron terms (summed); biases may be
+    (n_out,), say); one number for a layer's biases is broadcast over it, as NumPy's `b -= db` does. A shared bias may be one number or the per-neuron terms (summed); biases may be
     None where they are not trained (or there are none). A wrong count or shape is a UserCodeError
     naming the layer, the expected and the given shape."""
     shape = net if isinstance(net, Shape) else shape_of(net)
@@ -138,7 +138,7 @@ def from_matrices(net, dweights, dbiases=None, orientation: str = "out_in", *, l
                                     f"got shape {b.shape}")
             out[shape.bias_names(l)[0]] = float(b.sum())
         else:
-            out.update(zip(shape.bias_names(l), _fit(g, (n_out,), where, batch_hint=True).tolist()))
+            out.update(zip(shape.bias_names(l), _fit(g, (n_out,), where, bias=True).tolist()))
     return out
 
 
@@ -163,12 +163,15 @@ def _array(value, where: str) -> np.ndarray:
     return a
 
 
-def _fit(value, want: tuple[int, ...], where: str, batch_hint: bool = False) -> np.ndarray:
-    """value as an array of shape `want`, when it has that shape up to unit axes."""
+def _fit(value, want: tuple[int, ...], where: str, bias: bool = False) -> np.ndarray:
+    """value as an array of shape `want`, when it has that shape up to unit axes; for a bias also one
+    number, broadcast over the layer as `b -= db` would (each neuron's is then checked on its own)."""
     a = _array(value, where)
     if a.shape == want or tuple(d for d in a.shape if d != 1) == tuple(d for d in want if d != 1):
         return a.reshape(want).astype(np.float64)
+    if bias and a.size == 1:
+        return np.full(want, float(a.reshape(())))
     hint = ""
-    if batch_hint and a.ndim == 2 and a.shape[1] == want[0]:
+    if bias and a.ndim == 2 and a.shape[1] == want[0]:
         hint = " (one row per sample: the bias gradient not summed over the batch, bias-not-summed)"
     raise UserCodeError(f"{where}: expected shape {want}, got shape {a.shape}{hint}")

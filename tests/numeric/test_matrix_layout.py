@@ -62,3 +62,9 @@ def test_a_wrong_shape_names_the_layer_and_both_shapes():
         from_matrices(MULTI, weights, None)
     with pytest.raises(SpecError, match="orientation"):
         to_matrices(MULTI, orientation="rows")
+
+
+def test_one_number_for_a_layer_of_biases_is_broadcast():
+    weights, biases = to_matrices(MULTI)
+    grads = from_matrices(MULTI, weights, [biases[0], 0.25])          # np.sum(err) / m: one number
+    assert [grads[f"b{i}"] for i in (3, 4, 5)] == [0.25, 0.25, 0.25]
