@@ -205,3 +205,14 @@ def test_dataset_cli_verdicts(user, capsys):
 def test_dataset_spec_needs_the_matrix_form(user, capsys):
     code, _, err = cli(capsys, "check-code", DIGITS, f"{user}:grads")
     assert code == 2 and "--form matrices" in err
+
+
+def test_dataset_no_known_mistake_says_where():
+    fit = load_fit_spec(DIGITS)
+
+    def half_hidden(W, b, X, Y):
+        dW, db = cs231n(W, b, X, Y)
+        return [0.5 * dW[0], dW[1]], db
+    report = check_dataset(fit, half_hidden, orientation="in_out", batch=30)
+    assert report.mistakes == [] and report.located.endswith("output layer 2: all 1010 agree")
+    assert report.located.startswith("hidden layer 1:") and "each 0.5 × the derivation's" in report.located

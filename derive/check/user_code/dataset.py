@@ -13,7 +13,8 @@ import functools
 
 import numpy as np
 
-from derive.check.user_code.compare import GradientReport, _common_scale, _compare, check_gradients, random_points
+from derive.check.user_code.compare import (GradientReport, _common_scale, _compare, check_gradients, locate,
+                                            random_points)
 from derive.check.user_code.matrix_form import matrix_caller
 from derive.check.user_code.mistakes import BATCH_REDUCTION, Match
 from derive.core.fitspec import FitSpec
@@ -80,6 +81,9 @@ def check_dataset(fit: FitSpec, fn, *, orientation: str = "out_in", batch: int |
     if not report.agree:
         report.scale = _common_scale(got, expected, rtol, atol)
         _diagnose_small(report, fit, fn, orientation, m)
+        if not report.mistakes and report.scale is None:
+            layer_of = {n: l for l in range(1, shape.depth + 1) for n in shape.weight_names(l) + shape.bias_names(l)}
+            report.located = locate(report, got, expected, layer_of, shape.depth, rtol)
     return report
 
 
