@@ -211,7 +211,10 @@ def _point(net, at: Mapping[str, float]) -> dict[str, float]:
 
 
 def derived_at(net, params: Mapping[str, float]) -> dict[str, float]:
-    """The derivation's gradients (all parameters, canonical names) with the parameters set to `params`."""
+    """The derivation's gradients (all parameters, canonical names) with the parameters set to `params`
+    (a batch spec: reduced over its samples)."""
+    if net.spec.samples:
+        return net.batch_gradients(params)
     leaves = net.graph.leaf_values()
     leaves.update({p.name: params[p.canonical] for p in net.graph.params})
     _, grads = net.program.function(leaves)

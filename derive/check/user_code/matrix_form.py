@@ -28,7 +28,11 @@ class MatrixGrads(dict):
 
 
 def spec_sample(net) -> tuple[np.ndarray, np.ndarray]:
-    """The spec's sample as the matrix form passes it: x (n_in,) and t (n_out,), 1-D float64."""
+    """The spec's sample as the matrix form passes it: x (n_in,) and t (n_out,), 1-D float64; a batch
+    spec's samples as rows, (m, n_in) and (m, n_out)."""
+    if net.spec.samples:
+        return (np.array([x for x, _ in net.spec.samples], dtype=np.float64),
+                np.array([t for _, t in net.spec.samples], dtype=np.float64))
     return np.array(net.spec.inputs, dtype=np.float64), np.array(net.spec.targets, dtype=np.float64)
 
 

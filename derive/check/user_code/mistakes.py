@@ -343,6 +343,13 @@ def _leaves(net, params: Mapping[str, float]) -> dict[str, float]:
     return leaves
 
 
+def _evaluate(compiled: Compiled, net, params: Mapping[str, float]) -> Grads:
+    """A variant's gradients at a parameter point: one sample, or reduced over a batch spec's samples."""
+    if not net.spec.samples:
+        return compiled(_leaves(net, params))
+    return net.reduce([compiled(leaves) for leaves in net.sample_leaves(params)])
+
+
 def mistaken_gradients(net, name: str, where: str | None = None,
                        params: Mapping[str, float] | None = None) -> Grads:
     """The gradients code making mistake `name` (the variant `where`, default the first) would return."""
@@ -353,16 +360,27 @@ def mistaken_gradients(net, name: str, where: str | None = None,
     if not chosen:
         raise ValueError(f"mistake {name!r} has no variant {where!r} here; variants: "
                          f"{', '.join(repr(rw.where) for rw in options) or 'none'}")
-    return Compiled(net.graph, chosen[0])(_leaves(net, params or net.param_values()))
+    return _evaluate(Compiled(net.graph, chosen[0]), net, params or net.param_values())
 
 
 def diagnose(net, points: list[Mapping[str, float]], got: list[Grads], *, rtol: float, atol: float) -> list[Match]:
     """Every mistake variant whose gradients equal the user's at every point (on the keys they returned)."""
     matches = []
     for mistake, rw, compiled in _compiled_variants(net.graph):
-        if all(_same(compiled(_leaves(net, p)), mine, rtol, atol) for p, mine in zip(points, got)):
+        if all(_same(_evaluate(compiled, net, p), mine, rtol, atol) for p, mine in zip(points, got)):
             matches.append(Match(mistake, rw.where))
+    m = len(net.spec.samples)
+    if m > 1:           # every gradient m (or 1/m) times: the batch reduced the wrong way
+        k = m if net.spec.reduction == "mean" else 1 / m
+        right = [derived(net, p) for p in points]
+        if all(_same({n: k * v for n, v in r.items()}, mine, rtol, atol) for r, mine in zip(right, got)):
+            matches.append(Match(BATCH_REDUCTION, f"{'summed' if k == m else 'averaged'}, m = {m}"))
     return matches
+
+
+def derived(net, params: Mapping[str, float]) -> Grads:
+    """The right gradients at a point (all parameters), reduced over a batch."""
+    return net.batch_gradients(params)
 
 
 def _same(theirs: Grads, mine: Grads, rtol: float, atol: float) -> bool:
@@ -388,7 +406,6 @@ def diagnose_pairs(net, points: list[Mapping[str, float]], got: list[Grads], *, 
     pairs = [(i, j) for i in range(len(singles)) for j in range(i + 1, len(singles))
              if singles[i][0].name != singles[j][0].name]
     deadline, tried, matches = time.monotonic() + seconds, 0, []
-    leaves = [_leaves(net, p) for p in points]
     for i, j in pairs:
         if time.monotonic() > deadline:
             break
@@ -398,6 +415,6 @@ def diagnose_pairs(net, points: list[Mapping[str, float]], got: list[Grads], *, 
         if joint is None:
             continue
         compiled = Compiled(net.graph, joint)
-        if all(_same(compiled(v), mine, rtol, atol) for v, mine in zip(leaves, got)):
+        if all(_same(_evaluate(compiled, net, p), mine, rtol, atol) for p, mine in zip(points, got)):
             matches.append(Match(m1, r1.where, Match(m2, r2.where)))
     return matches, tried, len(pairs)
