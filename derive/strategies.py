@@ -113,6 +113,16 @@ def _check_targets(targets) -> None:
         raise InvalidArgument(f"targets={targets!r} must be one of {', '.join(map(repr, TARGET_KINDS))}")
 
 
+def _check_samples(samples) -> None:
+    if samples is None:
+        return
+    if not (isinstance(samples, tuple) and len(samples) == 2):
+        raise InvalidArgument(f"samples={samples!r} must be None or a (min, max) pair of sample counts")
+    _check_int(samples[0], "samples[0]", 1)
+    _check_int(samples[1], "samples[1]", 1)
+    _check_order(samples[0], samples[1], "samples[0]", "samples[1]")
+
+
 def _target_values(loss: str, n: int, kind: str, low: float, high: float) -> st.SearchStrategy[list[float]]:
     """A sample's targets: one-hot or a distribution for DISTRIBUTION_LOSSES (by `kind`), else floats."""
     if loss not in DISTRIBUTION_LOSSES or kind == "any":
@@ -200,7 +210,7 @@ def _float_lists(n: int, low: float, high: float) -> st.SearchStrategy[list[floa
 
 @st.composite
 def _spec_dict(draw, sizes, act_names, loss_names, bias_names, notation_names, train_biases, low, high,
-               targets="one_hot"):
+               targets="one_hot", samples=None):
     layers = list(draw(sizes))
     hidden = [a for a in act_names if a not in HIDDEN_FORBIDDEN]
     # one draw for the (loss, output activation) pair, so that it shrinks along one list
@@ -216,6 +226,12 @@ def _spec_dict(draw, sizes, act_names, loss_names, bias_names, notation_names, t
               "weights": draw(_float_lists(weight_count(layers), low, high)),
               "biases": draw(_float_lists(bias_count(layers, bias), low, high)),
               "learning_rate": draw(_floats(0.001, 1.0))}
+    if samples is not None:      # a batch: rows of inputs and targets, and its reduction
+        m = draw(st.integers(*samples))
+        values["inputs"] = [values["inputs"]] + [draw(_float_lists(layers[0], low, high)) for _ in range(m - 1)]
+        values["targets"] = [values["targets"]] + [draw(_target_values(loss, layers[-1], targets, low, high))
+                                                   for _ in range(m - 1)]
+        values["reduction"] = draw(st.sampled_from(("mean", "sum")))
     return {"title": "", "network": network, "values": values}
 
 
@@ -223,13 +239,14 @@ def spec_dicts(*, min_layers: int = 2, max_layers: int | None = None, min_width:
                max_width: int | None = None, activations: Collection[str] | None = None,
                losses: Collection[str] | None = None, biases: Collection[str] | None = None,
                notations: Collection[str] | None = None, train_biases: bool | None = None,
-               min_value: float = -1.0, max_value: float = 1.0, targets: str = "one_hot"
-               ) -> st.SearchStrategy[dict[str, Any]]:
+               min_value: float = -1.0, max_value: float = 1.0, targets: str = "one_hot",
+               samples: tuple[int, int] | None = None) -> st.SearchStrategy[dict[str, Any]]:
     """Spec dicts in the TOML layout ({"title", "network", "values"}) that `spec_from_dict` accepts.
 
     Losses pair with the output activation (LOSS_OUTPUTS); bce targets lie in [0, 1]; cross_entropy
     targets are one-hot (`targets="one_hot"`, the default), any distribution summing to 1
-    (`"distribution"`) or each in [0, 1] (`"any"`); every other number in [min_value, max_value]. Values are raw: they may sit on a relu
+    (`"distribution"`) or each in [0, 1] (`"any"`); every other number in [min_value, max_value].
+    `samples=(lo, hi)` draws a batch of lo..hi samples (rows of inputs and targets, a reduction). Values are raw: they may sit on a relu
     (or leaky_relu) kink (use `networks` for gradient checks). `train_biases` None draws it. Shrinks towards a 1-1
     identity net, half_sse, no bias, net-out notation, every value 0.
     """
@@ -240,6 +257,7 @@ def spec_dicts(*, min_layers: int = 2, max_layers: int | None = None, min_width:
     notation_names = _check_names(NOTATIONS if notations is None else notations, "notations", tuple(NOTATIONS))
     _check_values(min_value, max_value)
     _check_targets(targets)
+    _check_samples(samples)
     if train_biases is not None and not isinstance(train_biases, bool):
         raise InvalidArgument(f"train_biases={train_biases!r} must be True, False or None (drawn)")
     if not any(_pairs(l, a) for l in loss_names for a in acts):
@@ -253,7 +271,7 @@ def spec_dicts(*, min_layers: int = 2, max_layers: int | None = None, min_width:
         max_layers = 2
     sizes = layer_sizes(min_layers=min_layers, max_layers=max_layers, min_width=min_width, max_width=max_width)
     return _spec_dict(sizes, acts, loss_names, bias_names, notation_names, train_biases, float(min_value),
-                      float(max_value), targets)
+                      float(max_value), targets, samples)
 
 
 def specs(**kwargs) -> st.SearchStrategy[Spec]:

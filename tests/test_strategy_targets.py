@@ -3,6 +3,7 @@
 The textbook softmax + cross-entropy backprop (δ = a − t, written here) is right exactly when the
 targets sum to 1: with the default it passes, with targets="any" derive catches the assumption."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -58,3 +59,29 @@ def test_a_bad_targets_kind_is_refused():
         ds.spec_dicts(targets="onehot")
     with pytest.raises(ds.InvalidArgument, match="targets="):
         ds.values_for(NET, targets=1)
+
+
+@FAST
+@given(ds.specs(samples=(2, 4), losses=["cross_entropy"], activations=["softmax"]))
+def test_batches_are_drawn(spec):
+    assert 2 <= len(spec.samples) <= 4 and spec.reduction in ("mean", "sum")
+    assert all(sorted(t) == [0.0] * (len(t) - 1) + [1.0] for _, t in spec.samples)
+
+
+@settings(max_examples=15, deadline=None, database=None)
+@given(ds.specs(samples=(1, 3), max_layers=3, max_width=2, activations=["sigmoid"], losses=["half_sse"],
+                biases=["per_neuron"]))
+def test_the_batch_derivation_is_the_reduction_of_the_samples(spec):
+    net = derive.Network(spec)
+    one = [derive.Network(dataclasses.replace(spec, inputs=x, targets=t, samples=())).gradients()
+           for x, t in spec.samples]
+    k = 1 / len(one) if spec.reduction == "mean" else 1.0
+    for name, g in net.gradients().items():
+        assert g == pytest.approx(k * math.fsum(o[name] for o in one), rel=1e-9, abs=1e-12)
+
+
+def test_bad_samples_are_refused():
+    with pytest.raises(ds.InvalidArgument, match=r"samples=\(3, 2\)|Cannot have samples\[1\]=2 < samples\[0\]=3"):
+        ds.spec_dicts(samples=(3, 2))
+    with pytest.raises(ds.InvalidArgument, match="must be None or a"):
+        ds.spec_dicts(samples=3)
