@@ -17,7 +17,7 @@ from derive.core.spec import spec_from_dict
 from derive.errors import NotSupported, SpecError, UserCodeError
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "worked_examples"
-BATCH = derive.load(EXAMPLES / "batch_2_3_2.toml")
+BATCH = derive.load(EXAMPLES / "batches" / "batch_2_3_2.toml")
 
 
 def reference_batch(spec, reduction):
@@ -103,6 +103,6 @@ def test_batch_spec_validation():
 def test_commands_that_show_one_sample_say_so():
     with pytest.raises(NotSupported, match="several samples"):
         BATCH.values()
-    done = subprocess.run([sys.executable, "-m", "derive", "gradients", str(EXAMPLES / "batch_2_3_2.toml")],
+    done = subprocess.run([sys.executable, "-m", "derive", "gradients", str(EXAMPLES / "batches" / "batch_2_3_2.toml")],
                           capture_output=True, text=True)
     assert done.returncode == 2 and "several samples" in done.stderr and "Traceback" not in done.stderr
