@@ -13,8 +13,9 @@ from derive.numeric.fit import run_fit
 from derive.core.fitspec import load_fit_spec
 from derive.core.proof import prove_equal
 from derive.check.user_code.compare import check_gradients
+from derive import layout
 
 __all__ = ["Network", "load", "network", "DeriveError", "SpecError", "NotSupported", "UserCodeError",
            "check_hand", "check_numeric",
-           "prove_equal", "check_gradients", "load_fit_spec", "run_fit"]
+           "prove_equal", "check_gradients", "load_fit_spec", "run_fit", "layout"]
 __version__ = "0.1.0"

@@ -26,7 +26,7 @@ from derive.core.notation import ERROR_LETTERS, NOTATIONS
 from derive.core.primitives import ACTIVATIONS, BIAS_SCHEMES, LOSSES
 from derive.core.spec import Spec, bias_count, spec_from_dict, weight_count
 
-__all__ = ["InvalidArgument", "LOSS_OUTPUTS", "TARGET_RANGES", "layer_sizes", "activations", "losses",
+__all__ = ["InvalidArgument", "LOSS_OUTPUTS", "TARGET_RANGES", "TARGET_KINDS", "DISTRIBUTION_LOSSES", "layer_sizes", "activations", "losses",
            "bias_schemes", "spec_dicts", "specs", "networks", "values_for", "from_network"]
 
 
@@ -41,6 +41,11 @@ LOSS_OUTPUTS: dict[str, tuple[str, ...] | None] = {name: rule.outputs for name, 
 # take logs of the outputs (bce, cross_entropy) want targets in [0, 1].
 TARGET_RANGES: dict[str, tuple[float, float]] = {name: (0.0, 1.0) for name, rule in LOSSES.items()
                                                  if rule.takes_logs}
+# Losses whose targets form a distribution over the outputs (cross_entropy): drawn one-hot by default
+# (`targets="one_hot"`), as any distribution (`"distribution"`, summing to 1), or each in [0, 1] (`"any"`).
+# The textbook δ = a − t of softmax + cross-entropy holds only when the targets sum to 1.
+DISTRIBUTION_LOSSES: tuple[str, ...] = tuple(name for name, rule in LOSSES.items() if rule.distribution)
+TARGET_KINDS = ("one_hot", "distribution", "any")
 # Activations the spec allows on the output layer only (softmax), from the registry's `output_only`.
 HIDDEN_FORBIDDEN: tuple[str, ...] = tuple(name for name, a in ACTIVATIONS.items() if a.output_only)
 # Activations with a kink (relu, leaky_relu: not analytic), whose pre-activations keep off 0.
@@ -101,6 +106,30 @@ def _check_values(min_value, max_value) -> None:
     _check_float(min_value, "min_value")
     _check_float(max_value, "max_value")
     _check_order(min_value, max_value, "min_value", "max_value")
+
+
+def _check_targets(targets) -> None:
+    if targets not in TARGET_KINDS:
+        raise InvalidArgument(f"targets={targets!r} must be one of {', '.join(map(repr, TARGET_KINDS))}")
+
+
+def _check_samples(samples) -> None:
+    if samples is None:
+        return
+    if not (isinstance(samples, tuple) and len(samples) == 2):
+        raise InvalidArgument(f"samples={samples!r} must be None or a (min, max) pair of sample counts")
+    _check_int(samples[0], "samples[0]", 1)
+    _check_int(samples[1], "samples[1]", 1)
+    _check_order(samples[0], samples[1], "samples[0]", "samples[1]")
+
+
+def _target_values(loss: str, n: int, kind: str, low: float, high: float) -> st.SearchStrategy[list[float]]:
+    """A sample's targets: one-hot or a distribution for DISTRIBUTION_LOSSES (by `kind`), else floats."""
+    if loss not in DISTRIBUTION_LOSSES or kind == "any":
+        return _float_lists(n, *TARGET_RANGES.get(loss, (low, high)))
+    if kind == "one_hot":
+        return st.integers(0, n - 1).map(lambda k: [1.0 if i == k else 0.0 for i in range(n)])
+    return _float_lists(n, 0.0, 1.0).map(lambda ws: [(w + 1e-3) / (sum(ws) + n * 1e-3) for w in ws])
 
 
 def _check_margins(kink_margin, saturation_margin) -> None:
@@ -180,23 +209,29 @@ def _float_lists(n: int, low: float, high: float) -> st.SearchStrategy[list[floa
 
 
 @st.composite
-def _spec_dict(draw, sizes, act_names, loss_names, bias_names, notation_names, train_biases, low, high):
+def _spec_dict(draw, sizes, act_names, loss_names, bias_names, notation_names, train_biases, low, high,
+               targets="one_hot", samples=None):
     layers = list(draw(sizes))
     hidden = [a for a in act_names if a not in HIDDEN_FORBIDDEN]
     # one draw for the (loss, output activation) pair, so that it shrinks along one list
     loss, output = draw(st.sampled_from([(l, a) for l in loss_names for a in act_names if _pairs(l, a)]))
     acts = [draw(st.sampled_from(hidden)) for _ in layers[2:]] + [output]
     bias = draw(st.sampled_from(bias_names))
-    t_low, t_high = TARGET_RANGES.get(loss, (low, high))
     network = {"layers": layers, "activations": acts, "loss": loss, "bias": bias,
                "train_biases": draw(st.booleans()) if train_biases is None else train_biases,
                "notation": draw(st.sampled_from(notation_names)),
                "error_letter": draw(st.sampled_from(tuple(ERROR_LETTERS)))}
     values = {"inputs": draw(_float_lists(layers[0], low, high)),
-              "targets": draw(_float_lists(layers[-1], t_low, t_high)),
+              "targets": draw(_target_values(loss, layers[-1], targets, low, high)),
               "weights": draw(_float_lists(weight_count(layers), low, high)),
               "biases": draw(_float_lists(bias_count(layers, bias), low, high)),
               "learning_rate": draw(_floats(0.001, 1.0))}
+    if samples is not None:      # a batch: rows of inputs and targets, and its reduction
+        m = draw(st.integers(*samples))
+        values["inputs"] = [values["inputs"]] + [draw(_float_lists(layers[0], low, high)) for _ in range(m - 1)]
+        values["targets"] = [values["targets"]] + [draw(_target_values(loss, layers[-1], targets, low, high))
+                                                   for _ in range(m - 1)]
+        values["reduction"] = draw(st.sampled_from(("mean", "sum")))
     return {"title": "", "network": network, "values": values}
 
 
@@ -204,11 +239,14 @@ def spec_dicts(*, min_layers: int = 2, max_layers: int | None = None, min_width:
                max_width: int | None = None, activations: Collection[str] | None = None,
                losses: Collection[str] | None = None, biases: Collection[str] | None = None,
                notations: Collection[str] | None = None, train_biases: bool | None = None,
-               min_value: float = -1.0, max_value: float = 1.0) -> st.SearchStrategy[dict[str, Any]]:
+               min_value: float = -1.0, max_value: float = 1.0, targets: str = "one_hot",
+               samples: tuple[int, int] | None = None) -> st.SearchStrategy[dict[str, Any]]:
     """Spec dicts in the TOML layout ({"title", "network", "values"}) that `spec_from_dict` accepts.
 
-    Losses pair with the output activation (LOSS_OUTPUTS); bce and cross_entropy targets lie in
-    [0, 1]; every other number in [min_value, max_value]. Values are raw: they may sit on a relu
+    Losses pair with the output activation (LOSS_OUTPUTS); bce targets lie in [0, 1]; cross_entropy
+    targets are one-hot (`targets="one_hot"`, the default), any distribution summing to 1
+    (`"distribution"`) or each in [0, 1] (`"any"`); every other number in [min_value, max_value].
+    `samples=(lo, hi)` draws a batch of lo..hi samples (rows of inputs and targets, a reduction). Values are raw: they may sit on a relu
     (or leaky_relu) kink (use `networks` for gradient checks). `train_biases` None draws it. Shrinks towards a 1-1
     identity net, half_sse, no bias, net-out notation, every value 0.
     """
@@ -218,6 +256,8 @@ def spec_dicts(*, min_layers: int = 2, max_layers: int | None = None, min_width:
     bias_names = _check_names(BIAS_SCHEMES if biases is None else biases, "biases", BIAS_ORDER)
     notation_names = _check_names(NOTATIONS if notations is None else notations, "notations", tuple(NOTATIONS))
     _check_values(min_value, max_value)
+    _check_targets(targets)
+    _check_samples(samples)
     if train_biases is not None and not isinstance(train_biases, bool):
         raise InvalidArgument(f"train_biases={train_biases!r} must be True, False or None (drawn)")
     if not any(_pairs(l, a) for l in loss_names for a in acts):
@@ -231,7 +271,7 @@ def spec_dicts(*, min_layers: int = 2, max_layers: int | None = None, min_width:
         max_layers = 2
     sizes = layer_sizes(min_layers=min_layers, max_layers=max_layers, min_width=min_width, max_width=max_width)
     return _spec_dict(sizes, acts, loss_names, bias_names, notation_names, train_biases, float(min_value),
-                      float(max_value))
+                      float(max_value), targets, samples)
 
 
 def specs(**kwargs) -> st.SearchStrategy[Spec]:
@@ -256,21 +296,24 @@ def networks(*, kink_margin: float = 0.01, saturation_margin: float = 1e-3, **kw
 
 
 def values_for(net: Network, *, min_value: float = -1.0, max_value: float = 1.0, kink_margin: float = 0.01,
-               saturation_margin: float = 1e-3) -> st.SearchStrategy[dict[str, float]]:
+               saturation_margin: float = 1e-3, targets: str = "one_hot") -> st.SearchStrategy[dict[str, float]]:
     """Values for every leaf of `net` (inputs, targets, weights, biases), keyed by node name.
 
-    The dict is what `net.program.function` takes. Numbers lie in [min_value, max_value] (bce and
-    cross_entropy targets in [0, 1]), with the exclusions of `networks`. Shrinks towards all zeros.
+    The dict is what `net.program.function` takes. Numbers lie in [min_value, max_value] (bce targets
+    in [0, 1]; cross_entropy targets by `targets`, as in `spec_dicts`), with the exclusions of
+    `networks`. Shrinks towards all zeros (the first class, for one-hot targets).
     """
     if not isinstance(net, Network):
         raise InvalidArgument(f"net={net!r} must be a derive.Network, got {type(net).__name__}")
     _check_values(min_value, max_value)
     _check_margins(kink_margin, saturation_margin)
+    _check_targets(targets)
     g = net.graph
-    t_low, t_high = TARGET_RANGES.get(net.spec.loss, (min_value, max_value))
-    ranges = {n.name: (t_low, t_high) if n in g.targets else (min_value, max_value)
-              for n in g.nodes.values() if n.is_leaf}
-    return st.fixed_dictionaries({name: _floats(*r) for name, r in ranges.items()}).filter(
+    others = {n.name: _floats(min_value, max_value) for n in g.nodes.values() if n.is_leaf and n not in g.targets}
+    names = [t.name for t in g.targets]
+    drawn = st.tuples(st.fixed_dictionaries(others),
+                      _target_values(net.spec.loss, len(names), targets, min_value, max_value))
+    return drawn.map(lambda pair: {**pair[0], **dict(zip(names, pair[1]))}).filter(
         lambda v: _well_conditioned(net, v, kink_margin, saturation_margin))
 
 

@@ -20,12 +20,15 @@ __all__ = ["assert_gradients_match", "failure_message"]
 
 
 def assert_gradients_match(fn: GradientFn, net, *, rtol: float = 1e-6, atol: float = 1e-9, points: int = 0,
-                           seed: int = 0, at: Mapping[str, float] | None = None) -> GradientReport:
-    """Assert fn(params) equals the derived ∂E/∂param at the spec's values (or at `at`: a value for
-    every parameter) and at `points` random points. `net` is a derive.Network (or a spec path).
+                           seed: int = 0, at: Mapping[str, float] | None = None, form: str = "dict",
+                           orientation: str = "out_in") -> GradientReport:
+    """Assert fn's gradients equal the derived ∂E/∂param at the spec's values (or at `at`: a value for
+    every parameter) and at `points` random points. `net` is a derive.Network (or a spec path);
+    `form="matrices"` takes fn(weights, biases, x, t) -> (dweights, dbiases) in `orientation`'s layout.
     Returns the report when they agree."""
     __tracebackhide__ = True
-    report = check_gradients(net, fn, rtol=rtol, atol=atol, points=points, seed=seed, at=at)
+    report = check_gradients(net, fn, rtol=rtol, atol=atol, points=points, seed=seed, at=at, form=form,
+                             orientation=orientation)
     if not report.agree:
         raise AssertionError(failure_message(report))
     return report
@@ -38,7 +41,8 @@ def failure_message(report: GradientReport) -> str:
              f"({', '.join(c.name for c in bad)}):"]
     for c in bad:
         at = f"at {report.origin}" if c.point == 0 else f"at random point {c.point}"
-        lines.append(f"  {c.name} {at}: derived {c.expected!r}, got {c.got!r}; "
+        where = f" ({report.position(c.name)})" if report.positions else ""
+        lines.append(f"  {c.name}{where} {at}: derived {c.expected!r}, got {c.got!r}; "
                      f"|got − derived| = {c.abs_error:.3g} > tolerance {report.tolerance(c.expected):.3g} "
                      f"(atol {report.atol:g} + rtol {report.rtol:g}·|derived|)")
     for point in sorted({c.point for c in bad} - {0}):
@@ -46,4 +50,7 @@ def failure_message(report: GradientReport) -> str:
         lines.append(f"  random point {point}: {values}")
     if report.diagnosis:
         lines.append(f"  diagnosis: {report.diagnosis}")
+    if report.located:
+        lines.append(f"  where: {report.located}")
+    lines += [f"  {note}" for note in report.notes]
     return "\n".join(lines)

@@ -1,6 +1,7 @@
 """File 000's `neuralNetwork` class, transcribed as printed in the notes, checked as user code.
 
     derive check-code worked_examples/mazur_2_2_2.toml worked_examples/notes_000_neural_network.py:gradients
+    derive check-code worked_examples/mazur_2_2_2.toml worked_examples/notes_000_neural_network.py:matrices --form matrices
 
 The class below is the notes' code line for line (lines 1-57; comments translated as printed).
 Only the driver at the bottom (lines 59-72: 10,000 training steps) is put under
@@ -85,6 +86,14 @@ def gradients(params, network_class=neuralNetwork):
     g_ho = (who - n.who) / n.eta
     return {"w1": g_ih[0, 0], "w2": g_ih[0, 1], "w3": g_ih[1, 0], "w4": g_ih[1, 1],
             "w5": g_ho[0, 0], "w6": g_ho[0, 1], "w7": g_ho[1, 0], "w8": g_ho[1, 1]}
+
+
+def matrices(weights, biases, x, t, network_class=neuralNetwork):
+    """The same, in the matrix form (`--form matrices`): the notes' wih, who are (n_out, n_in) already."""
+    n = network_class(weights[0].copy(), weights[1].copy())
+    n.bih, n.bho = biases[0][0], biases[1][0]            # the shared biases (not trained: none returned)
+    n.train(x, t)
+    return [(weights[0] - n.wih) / n.eta, (weights[1] - n.who) / n.eta], None
 
 
 def train_as_the_notes_do(network_class=neuralNetwork, steps=10000):

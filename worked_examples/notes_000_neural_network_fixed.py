@@ -12,6 +12,7 @@ import numpy as np
 
 from notes_000_neural_network import INPUTS, TARGETS, neuralNetwork
 from notes_000_neural_network import gradients as _gradients
+from notes_000_neural_network import matrices as _matrices
 from notes_000_neural_network import train_as_the_notes_do as _train
 
 
@@ -42,6 +43,10 @@ class fixedNeuralNetwork(neuralNetwork):
 
 def gradients(params):
     return _gradients(params, fixedNeuralNetwork)
+
+
+def matrices(weights, biases, x, t):
+    return _matrices(weights, biases, x, t, fixedNeuralNetwork)
 
 
 if __name__ == "__main__":

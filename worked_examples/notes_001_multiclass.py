@@ -2,6 +2,10 @@
 2-2-3 sigmoid/softmax net with one sample:
 
     derive check-code worked_examples/multiclass_2_2_3.toml worked_examples/notes_001_multiclass.py:gradients
+    derive check-code worked_examples/multiclass_2_2_3.toml worked_examples/notes_001_multiclass.py:matrices \
+        --form matrices --orientation in_out
+    derive check-code worked_examples/file001_digits_multiclass.toml worked_examples/notes_001_multiclass.py:matrices \
+        --form matrices --orientation in_out          # the 64-100-10 net on 1,437 digits
 
 The class is the notes' code line for line (see notes_001.py). `gradients(params)` fills the notes' matrices from w1..w10, b1..b5 --
 the class keeps W as (inputs, units), so the weight of source k → destination j sits at W[k, j] --
@@ -36,6 +40,19 @@ def gradients(params, network_class=MultiClassNetwork):
             "w5": w2_grad[0, 0], "w6": w2_grad[1, 0], "w7": w2_grad[0, 1], "w8": w2_grad[1, 1],
             "w9": w2_grad[0, 2], "w10": w2_grad[1, 2],
             "b1": b1_grad[0], "b2": b1_grad[1], "b3": b2[0], "b4": b2[1], "b5": b2[2]}
+
+
+def matrices(weights, biases, x, t, network_class=MultiClassNetwork):
+    """The same in the matrix form (`--form matrices --orientation in_out`: the class's W is (inputs, units))."""
+    net = network_class(units=len(biases[0]))
+    (net.w1, net.w2), (net.b1, net.b2) = weights, biases
+    x, y = np.atleast_2d(x), np.atleast_2d(t)            # one sample, or a batch in rows
+    w1_grad, b1_grad, w2_grad, b2_grad = net.backprop(x, -(y - net.softmax(net.forpass(x))))
+    return [w1_grad, w2_grad], [b1_grad, b2_grad]       # b2_grad is one number: derive broadcasts it
+
+
+def fixed_matrices(weights, biases, x, t):
+    return matrices(weights, biases, x, t, FixedMultiClassNetwork)
 
 
 class FixedMultiClassNetwork(MultiClassNetwork):

@@ -102,6 +102,7 @@ def check_numeric(net, gradients: Mapping[str, float] | None = None, *, dtype: s
 
     `values` overrides parameter values (by canonical name); `rtol`/`atol` override the tolerances.
     """
+    net.one_sample("numerical checks run on one sample")
     if dtype not in DTYPES:
         raise SpecError("--dtype", f"one of {', '.join(DTYPES)}", got=dtype)
     real, cplx = np.dtype(dtype).type, np.result_type(dtype, np.complex64).type

@@ -11,6 +11,11 @@ from derive.errors import UserCodeError
 from derive.render.text import number, table
 from derive.check.user_code.compare import GradientReport, check_gradients
 from derive.check.user_code.load import load_function
+from derive.check.user_code.dataset import check_dataset
+from derive.cli.notes import fit_spec_or_none
+from derive.errors import OptionError
+from derive.check.user_code.matrix_form import FORMS
+from derive.numeric.layout import ORIENTATIONS
 from derive.cli.common import emit_json, spec_argument
 
 
@@ -26,6 +31,14 @@ def add_parser(sub) -> None:
     p.add_argument("--rtol", type=_tolerance, default=1e-6, metavar="X", help="relative tolerance (default 1e-6)")
     p.add_argument("--atol", type=_tolerance, default=1e-9, metavar="X", help="absolute tolerance (default 1e-9)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random points (default 0)")
+    p.add_argument("--form", choices=FORMS, default="dict",
+                   help="dict: FUNC(params) -> {param: gradient} (default); matrices: FUNC(weights, biases, x, t) "
+                        "-> (dweights, dbiases), one array per layer")
+    p.add_argument("--orientation", choices=ORIENTATIONS, default="out_in",
+                   help="matrices: weights as (n_out, n_in) (out_in, default: Nielsen, PyTorch) or (n_in, n_out) "
+                        "(in_out: CS231n, Keras)")
+    p.add_argument("--batch", type=_positive, default=None, metavar="N",
+                   help="data-set spec ([data], [init]): the first N training samples (default all)")
     p.set_defaults(run=run)
 
 
@@ -36,6 +49,13 @@ def _count(text: str) -> int:
         n = -1
     if n < 0:
         raise argparse.ArgumentTypeError(f"expected a whole number ≥ 0, got {text!r}")
+    return n
+
+
+def _positive(text: str) -> int:
+    n = _count(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 1, got {text!r}")
     return n
 
 
@@ -50,11 +70,22 @@ def _tolerance(text: str) -> float:
 
 
 def run(args) -> int:
-    net = load(args.spec)
+    fit = fit_spec_or_none(args.spec)
+    if fit is None:
+        net = load(args.spec)
+        if args.batch is not None:
+            raise OptionError("--batch: only for a data-set spec ([data], [init])")
+    elif args.form != "matrices":
+        raise OptionError(f"{args.spec}: a data-set spec ([data]) is checked in the matrix form: pass --form matrices")
     try:
         with contextlib.redirect_stdout(sys.stderr):   # the user's prints must not mix with our output
             fn = load_function(args.target)
-            report = check_gradients(net, fn, rtol=args.rtol, atol=args.atol, points=args.points, seed=args.seed)
+            if fit is None:
+                report = check_gradients(net, fn, rtol=args.rtol, atol=args.atol, points=args.points,
+                                         seed=args.seed, form=args.form, orientation=args.orientation)
+            else:
+                report = check_dataset(fit, fn, orientation=args.orientation, batch=args.batch, rtol=args.rtol,
+                                       atol=args.atol, points=args.points, seed=args.seed)
     except UserCodeError as exc:
         theirs = getattr(exc, "user_traceback", None)
         if theirs:
@@ -68,21 +99,34 @@ def run(args) -> int:
     return 0 if report.agree else 1
 
 
+SHOWN = 40   # a larger net lists only its disagreeing parameters, the first SHOWN of them
+
+
 def render(report: GradientReport, spec: str, target: str, seed: int) -> str:
     n = len(report.points) - 1
-    where = "the spec's values" + (f" and {n} random point{'s' * (n != 1)} (seed {seed})" if n else "")
-    rows = [(c.name, number(c.expected), number(c.got), f"{c.abs_error:.2e}", f"{c.rel_error:.2e}",
+    where = report.origin + (f" and {n} random point{'s' * (n != 1)} (seed {seed})" if n else "")
+    checks = list(report.params.values())
+    if len(checks) > SHOWN:
+        checks = [c for c in checks if not c.ok][:SHOWN]
+    rows = [((f"{c.name} {report.position(c.name)}" if report.positions else c.name), number(c.expected),
+             number(c.got), f"{c.abs_error:.2e}", f"{c.rel_error:.2e}",
              f"{report.tolerance(c.expected):.1e}", "spec" if c.point == 0 else f"point {c.point}",
-             "ok" if c.ok else "DISAGREE") for c in report.params.values()]
+             "ok" if c.ok else "DISAGREE") for c in checks]
     header = ["param", "derived", "your code", "|diff|", "rel. error", "tolerance", "at", "verdict"]
     lines = [f"{target} against {spec}",
              f"checked at {where}; ok when |got − derived| ≤ atol + rtol·|derived| "
-             f"(rtol {report.rtol:g}, atol {report.atol:g})", "", table(rows, header), ""]
+             f"(rtol {report.rtol:g}, atol {report.atol:g})", ""]
+    if rows:
+        lines += [table(rows, header), ""]
     bad = report.disagreeing
+    if len(rows) < len(bad):
+        lines.append(f"(the first {len(rows)} of {len(bad)} disagreeing parameters shown)")
     if not bad:
         lines.append(f"all {len(report.params)} gradients agree with the derivation.")
+        lines += report.notes
         return "\n".join(lines)
-    lines.append(f"{len(bad)} of {len(report.params)} gradients disagree: {', '.join(bad)}.")
+    names = ", ".join(bad[:SHOWN]) + (f", … ({len(bad) - SHOWN} more)" if len(bad) > SHOWN else "")
+    lines.append(f"{len(bad)} of {len(report.params)} gradients disagree: {names}.")
     if report.mistakes:
         lines.append("diagnosis: the same numbers come from " +
                      ("this known mistake:" if len(report.mistakes) == 1 else "each of these known mistakes:"))
@@ -91,4 +135,7 @@ def render(report: GradientReport, spec: str, target: str, seed: int) -> str:
         lines.append(f"diagnosis: {report.diagnosis}")
     else:
         lines.append("diagnosis: no mistake in derive's library gives these numbers.")
+    if report.located:
+        lines.append(f"where: {report.located}")
+    lines += report.notes
     return "\n".join(lines)

@@ -213,6 +213,21 @@ class MatrixDerivation:
         """NumPy code for one expression, the ones column renamed to the name the code printer knows."""
         return _code(expr.xreplace({self.ones: MatrixSymbol(MATRIX.ones, self.m, 1)}))
 
+    def numpy_gradients_source(self) -> str:
+        """def gradients(X, Y, W1, b1, …): the forward pass, δ terms and [∂L/∂W1, ∂L/∂b1, …] (no update),
+        from the same expressions as `numpy_source` (what check-code compares a data-set spec with)."""
+        params = [p for l in range(1, self.depth + 1) for p in (self.W[l].name, self.b[l].name)]
+        body = []
+        for l in range(1, self.depth + 1):
+            body.append(f"{self.Z[l].name} = {self._gen(self.forward[self.Z[l]])}")
+            body.append(f"{self.A[l].name} = _act_{self.activations[l - 1]}({self.Z[l].name})")
+        body += [f"{symbol.name} = {self._gen(definition)}" for symbol, definition in self.deltas.items()]
+        body += [f"_g_{name} = {self._gen(step.delta_form)}" for name, step in self.steps.items()]
+        body.append(f"return [{', '.join(f'_g_{name}' for name in params)}]")
+        args = ", ".join([self.X.name, self.Y.name, *params])
+        return (f"def gradients({args}):\n    {self.notation.batch} = {self.X.name}.shape[0]\n"
+                + "\n".join("    " + line for line in body) + "\n")
+
     def numpy_forward_source(self) -> str:
         """def forward(X, W1, b1, …): the pre-activation Z_L of the output layer (for predictions)."""
         params = [p for l in range(1, self.depth + 1) for p in (self.W[l].name, self.b[l].name)]

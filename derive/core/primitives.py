@@ -235,6 +235,7 @@ class Loss:
     takes_logs: bool = False                 # log of the outputs: computed from the pre-activation
     samples: Callable | None = None          # (Z, A, Y, xp) -> each sample's loss (rows), stable
     clipped: Callable | None = None          # (A, Y, xp, c) -> the notes' clipped form of the same
+    distribution: bool = False               # targets are a distribution over the outputs (one-hot classes)
 
 
 def _residual(t: Expr, o: Expr, output_first: bool) -> Expr:
@@ -275,6 +276,7 @@ LOSSES: dict[str, Loss] = {
                                            + (1 - Y) * xp.log(1 - xp.clip(A, c, 1 - c))).sum(axis=1)),
         Loss("cross_entropy", lambda t, o, n, of: -t * sp.log(o), lambda t, o, n, of: -t / o,
              "E = −Σ t log o", r"-\sum t \log o", outputs=("softmax", "sigmoid"), link="softmax", takes_logs=True,
+             distribution=True,
              samples=lambda Z, A, Y, xp: -(Y * _log_softmax(Z, xp)).sum(axis=1),
              clipped=lambda A, Y, xp, c: -(Y * xp.log(xp.clip(A, c, 1 - c))).sum(axis=1)),
     )

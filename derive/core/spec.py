@@ -17,7 +17,8 @@ __all__ = ["Spec", "TrainSettings", "load_spec", "spec_from_dict", "weight_count
 
 TOP_KEYS = ("title", "network", "values", "hand", "train")
 NETWORK_KEYS = ("layers", "activations", "loss", "bias", "train_biases", "notation", "error_letter")
-VALUES_KEYS = ("inputs", "targets", "weights", "biases", "learning_rate")
+VALUES_KEYS = ("inputs", "targets", "weights", "biases", "learning_rate", "reduction")
+REDUCTIONS = ("mean", "sum")
 TRAIN_KEYS = ("epochs", "stop_below", "dtype", "print_every")
 DEFAULT_LEARNING_RATE = 0.01  # Keras' SGD default, used when a spec gives none
 
@@ -52,6 +53,8 @@ class Spec:
     train: TrainSettings = TrainSettings()
     title: str = ""
     source: str | None = None
+    samples: tuple = ()          # a batch: ((inputs, targets), …) for every sample, inputs/targets the first
+    reduction: str = "mean"      # a batch's loss: the mean or the sum of the samples' losses
 
 
 def weight_count(layers) -> int:
@@ -105,8 +108,11 @@ def _validate(data, source) -> Spec:
     vals = mapping(required(data, "values", ""), "values")
     known_keys(vals, VALUES_KEYS, "values.")
 
-    inputs = numbers(required(vals, "inputs", "values."), "values.inputs", layers[0])
-    targets = numbers(required(vals, "targets", "values."), "values.targets", layers[-1])
+    inputs, targets, samples = _samples(vals, layers)
+    reduction = choice(vals.get("reduction", "mean"), "values.reduction", REDUCTIONS)
+    if "reduction" in vals and not samples:
+        raise SpecError("values.reduction", "several samples (values.inputs and values.targets as lists of rows)",
+                        got=vals["reduction"])
     weights = numbers(required(vals, "weights", "values."), "values.weights", weight_count(layers))
     n_biases = bias_count(layers, bias)
     if n_biases == 0 and vals.get("biases"):
@@ -121,7 +127,23 @@ def _validate(data, source) -> Spec:
         raise SpecError("title", "a string", got=title)
     return Spec(layers=layers, activations=activations, inputs=inputs, targets=targets, weights=weights,
                 biases=biases, loss=loss, bias=bias, train_biases=train_biases, notation=notation,
-                error_letter=error_letter, learning_rate=lr, hand=hand, train=train, title=title, source=source)
+                error_letter=error_letter, learning_rate=lr, hand=hand, train=train, title=title, source=source,
+                samples=samples, reduction=reduction)
+
+
+def _samples(vals, layers):
+    """(inputs, targets, samples): one sample as two lists of numbers, or a batch as two lists of rows."""
+    raw_in = required(vals, "inputs", "values.")
+    if not (isinstance(raw_in, list) and raw_in and all(isinstance(r, list) for r in raw_in)):
+        inputs = numbers(raw_in, "values.inputs", layers[0])
+        return inputs, numbers(required(vals, "targets", "values."), "values.targets", layers[-1]), ()
+    raw_t = required(vals, "targets", "values.")
+    if not (isinstance(raw_t, list) and all(isinstance(r, list) for r in raw_t)) or len(raw_t) != len(raw_in):
+        raise SpecError("values.targets", f"{len(raw_in)} rows of {layers[-1]} numbers, one per row of values.inputs",
+                        got=raw_t)
+    rows = tuple((numbers(x, f"values.inputs[{i}]", layers[0]), numbers(t, f"values.targets[{i}]", layers[-1]))
+                 for i, (x, t) in enumerate(zip(raw_in, raw_t)))
+    return rows[0][0], rows[0][1], rows
 
 
 def _hand(table) -> dict[str, str]:

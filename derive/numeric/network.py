@@ -14,7 +14,7 @@ from derive.core.derivation import Backprop, Derivation
 from derive.core.graph import Graph
 from derive.core.primitives import LOSSES
 from derive.core.spec import Spec, load_spec, spec_from_dict
-from derive.errors import SpecError
+from derive.errors import NotSupported, SpecError
 from derive.numeric.codegen import Evaluation, Program
 from derive.numeric.train import train_network
 
@@ -40,7 +40,9 @@ class Network:
 
     @cached_property
     def evaluation(self) -> Evaluation:
-        """Every value and gradient at the spec's numbers; SpecError if float64 overflows on them."""
+        """Every value and gradient at the spec's numbers; SpecError if float64 overflows on them.
+        A batch spec has no single set of values: NotSupported (its gradients() and loss() reduce)."""
+        self.one_sample("this command shows one sample's values")
         with np.errstate(all="ignore"):
             result = self.program.evaluate()
         bad = [k for k, v in {**result.values, **result.gradients}.items() if not math.isfinite(v)]
@@ -70,12 +72,47 @@ class Network:
         return Derivation(self.graph, self.backprop, param)
 
     def gradients(self) -> dict[str, float]:
-        """∂E/∂p at the spec's values for every trained parameter, by canonical name."""
-        grads = self.evaluation.gradients
+        """∂E/∂p at the spec's values for every trained parameter, by canonical name (a batch: of the
+        mean or sum of the samples' losses)."""
+        grads = self.evaluation.gradients if not self.spec.samples else self.batch_gradients()
         return {name: grads[name] for name in self.trained}
 
     def loss(self) -> float:
+        if self.spec.samples:
+            return self.reduce([self.program.evaluate(leaves).loss for leaves in self.sample_leaves()])
         return self.evaluation.loss
+
+    # --- batches: the loss is the mean (or sum) of the samples' losses --------------------------------
+    def one_sample(self, what: str) -> None:
+        """NotSupported for a batch spec where `what` needs one sample (values, training, numerics)."""
+        if self.spec.samples:
+            raise NotSupported(f"{self.spec.source or 'spec'}: several samples (values.inputs as rows): {what}; "
+                               "the batch is handled by derive check-code and by Network.gradients() / loss()")
+
+    def sample_leaves(self, params: Mapping[str, float] | None = None) -> list[dict[str, float]]:
+        """The leaf values of every sample (one for a one-sample spec), parameters from `params`
+        (canonical names; default the spec's)."""
+        g = self.graph
+        leaves = g.leaf_values()
+        if params is not None:
+            leaves.update({p.name: params[p.canonical] for p in g.params})
+        if not self.spec.samples:
+            return [leaves]
+        return [{**leaves, **{n.name: v for n, v in zip(g.inputs, x)}, **{n.name: v for n, v in zip(g.targets, t)}}
+                for x, t in self.spec.samples]
+
+    def reduce(self, per_sample: list):
+        """The batch's reduction of per-sample numbers or {name: number} dicts (a one-sample spec: the one)."""
+        scale = 1 / len(per_sample) if self.spec.samples and self.spec.reduction == "mean" else 1.0
+        if isinstance(per_sample[0], Mapping):
+            return {k: scale * math.fsum(d[k] for d in per_sample) for k in per_sample[0]}
+        return scale * math.fsum(per_sample)
+
+    def batch_gradients(self, params: Mapping[str, float] | None = None) -> dict[str, float]:
+        """∂E/∂p for every parameter, reduced over the samples, at `params` (default the spec's)."""
+        with np.errstate(all="ignore"):
+            grads = [self.program.function(leaves)[1] for leaves in self.sample_leaves(params)]
+        return self.reduce([{k: float(v) for k, v in g.items()} for g in grads])
 
     def values(self) -> dict[str, float]:
         """Every named quantity (and δ term) at the spec's values, by notation name."""
@@ -91,6 +128,7 @@ class Network:
               progress: bool | None = False, out=None, backend: str = "python"):
         """The notes' gradient-descent loop (derive.numeric.train); unset arguments come from the spec's [train]
         table and learning_rate. `loss` trains the same network under another loss."""
+        self.one_sample("training runs on one sample")
         net = self.with_loss(loss) if loss and loss != self.spec.loss else self
         t = self.spec.train
         return train_network(net, epochs=t.epochs if epochs is None else epochs,

@@ -38,13 +38,16 @@ ELEMENTWISE = {
 COUPLED = {"softmax"}
 
 NONLINEARITY = {"derivative-in-forward", "activation-in-backward", "derivative-for-activation", "missing-derivative"}
+# f′ evaluated at the activation, f′(f(z)): a different number for these; relu and leaky relu give
+# f′(f(z)) = f′(z) (the sign of z is kept), so there it is no mistake at all
+AT_ACTIVATION = NONLINEARITY | {"derivative-at-activation"}
 OWN_MISTAKES = {   # the mistakes tied to an activation that can happen in a layer with it
     "identity": set(),
-    "sigmoid": NONLINEARITY,
-    "tanh": NONLINEARITY,
+    "sigmoid": AT_ACTIVATION,
+    "tanh": AT_ACTIVATION,
     "relu": NONLINEARITY,
     "leaky_relu": NONLINEARITY,
-    "softplus": NONLINEARITY,
+    "softplus": AT_ACTIVATION,
     "softmax": {"missing-derivative", "softmax-diagonal"},
 }
 ACTIVATION_MISTAKES = set().union(*OWN_MISTAKES.values())
@@ -70,6 +73,8 @@ def _jacobian(name, zs, outs, bug):
         return [[outs[j] * ((i == j) - outs[i]) if keep(i, j) else 0.0 for i in range(n)] for j in range(n)]
     f, df = ELEMENTWISE[name]
     slope = f if bug == "activation-in-backward" else df
+    if bug == "derivative-at-activation":          # sigmoid_prime(a) where sigmoid_prime(z) belongs
+        return [[df(outs[j]) if i == j else 0.0 for i in range(n)] for j in range(n)]
     return [[slope(zs[j]) if i == j else 0.0 for i in range(n)] for j in range(n)]
 
 
@@ -98,6 +103,8 @@ def buggy_gradients(spec, params, bug=None, layer=None):
     dout = [LOSS_GRAD[spec.loss](t, o, n) for t, o in zip(spec.targets, a[-1])]
     if bug == "missing-half":
         dout = [2 * d for d in dout]
+    if bug == "extra-half":
+        dout = [0.5 * d for d in dout]
     if bug == "flipped-sign":
         dout = [-d for d in dout]
     grads_w, grads_b = {}, {}
@@ -152,7 +159,7 @@ def planted(net):
     hidden, output = net.spec.activations
     out = [(bug, 1) for bug in sorted(OWN_MISTAKES[hidden])]
     out += [(bug, 2) for bug in sorted(OWN_MISTAKES[output] - HIDDEN_ONLY)]
-    out += [("flipped-sign", None), ("learning-rate-folded", None), ("updated-weights", None)]
+    out += [("flipped-sign", None), ("extra-half", None), ("learning-rate-folded", None), ("updated-weights", None)]
     out += [(bug, l) for bug in ("transposed-numbering", "bias-wrong-axis") for l in (1, 2)]
     out += [("transposed-backprop", 2)]
     if net.spec.loss in ("half_sse", "mse"):

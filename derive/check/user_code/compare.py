@@ -14,10 +14,12 @@ from typing import Mapping
 
 import numpy as np
 
-from derive.check.user_code.mistakes import diagnose
+from derive.check.user_code.mistakes import diagnose, diagnose_pairs
 from derive.errors import SpecError
 from derive.numeric.network import Network, load
 from derive.check.user_code.load import GradientFn, call_user
+from derive.check.user_code.matrix_form import FORMS, matrix_caller, spec_sample
+from derive.numeric.layout import ORIENTATIONS, positions, shape_of
 
 __all__ = ["check_gradients", "GradientReport", "ParamCheck", "random_points", "derived_at"]
 
@@ -55,6 +57,10 @@ class GradientReport:
     scale: float | None = None                     # a common factor user/derived, if there is one
     origin: str = "the spec's values"              # what points[0] is ("the given values" with at=)
     low_precision: str | None = None               # "float32" when that explains every difference
+    positions: dict = field(default_factory=dict)  # matrix form: name -> (layer, row, column) / (layer, row)
+    orientation: str | None = None                 # matrix form: "out_in" or "in_out"
+    notes: list = field(default_factory=list)      # lines said beside the diagnosis (where it was made, …)
+    located: str | None = None                     # no mistake matches: which layers agree, which do not
 
     @property
     def agree(self) -> bool:
@@ -82,12 +88,30 @@ class GradientReport:
     def tolerance(self, expected: float) -> float:
         return self.atol + self.rtol * abs(expected)
 
+    def position(self, name: str) -> str:
+        """Where a parameter sits in the matrix form: "W[1][0, 1]" (layer 1, row 0, column 1), "b[2][0]"."""
+        where = self.positions.get(name)
+        if where is None:
+            return ""
+        letter = "W" if name.startswith("w") else "b"
+        return f"{letter}[{where[0]}][{', '.join(map(str, where[1:]))}]"
+
     def as_json(self) -> dict:
-        return {"agree": self.agree,
-                "params": {n: {"expected": c.expected, "got": c.got, "ok": c.ok} for n, c in self.params.items()},
-                "diagnosis": self.diagnosis,
-                "mistakes": [m.as_json() for m in self.mistakes],
-                "points": len(self.points) - 1, "rtol": self.rtol, "atol": self.atol}
+        params = {}
+        for n, c in self.params.items():
+            params[n] = {"expected": c.expected, "got": c.got, "ok": c.ok}
+            if n in self.positions:
+                params[n]["position"] = list(self.positions[n])
+        out = {"agree": self.agree, "params": params, "diagnosis": self.diagnosis,
+               "mistakes": [m.as_json() for m in self.mistakes],
+               "points": len(self.points) - 1, "rtol": self.rtol, "atol": self.atol}
+        if self.orientation:
+            out["form"], out["orientation"] = "matrices", self.orientation
+        if self.notes:
+            out["notes"] = list(self.notes)
+        if self.located:
+            out["located"] = self.located
+        return out
 
 
 def random_points(start: Mapping[str, float], n: int, seed: int) -> list[dict[str, float]]:
@@ -98,29 +122,80 @@ def random_points(start: Mapping[str, float], n: int, seed: int) -> list[dict[st
 
 
 def check_gradients(net, fn: GradientFn, *, rtol: float = 1e-6, atol: float = 1e-9, points: int = 0,
-                    seed: int = 0, at: Mapping[str, float] | None = None) -> GradientReport:
-    """Compare fn(params) with the derived ∂E/∂param at the spec's values (or at `at`, a value for
+                    seed: int = 0, at: Mapping[str, float] | None = None, form: str = "dict",
+                    orientation: str = "out_in") -> GradientReport:
+    """Compare fn's gradients with the derived ∂E/∂param at the spec's values (or at `at`, a value for
     every parameter by canonical name) and at `points` random points near them.
 
-    `net` is a derive.Network (or a spec path); fn takes {canonical name: value} for every
-    parameter and returns {name: gradient} for every trained parameter (others optional)."""
+    `net` is a derive.Network (or a spec path). form "dict": fn takes {canonical name: value} for
+    every parameter and returns {name: gradient} for every trained parameter (others optional).
+    form "matrices": fn(weights, biases, x, t) -> (dweights, dbiases), one array per layer in the
+    `orientation`'s layout (derive.check.user_code.matrix_form)."""
     if not isinstance(net, Network):
         net = load(net)
     if points < 0 or not (rtol >= 0 and atol >= 0):
         raise SpecError("check_gradients", "points, rtol and atol not negative", got=(points, rtol, atol))
+    if form not in FORMS:
+        raise SpecError("form", f"one of {', '.join(FORMS)}", got=form)
+    if orientation not in ORIENTATIONS:
+        raise SpecError("orientation", f"one of {', '.join(ORIENTATIONS)}", got=orientation)
     start = net.param_values() if at is None else _point(net, at)
     at = [start] + random_points(start, points, seed)
-    names = {p.canonical: p.canonical for p in net.graph.params} | {p.name: p.canonical for p in net.graph.params}
     expected = [derived_at(net, point) for point in at]
-    got = [call_user(fn, point, names, net.trained) for point in at]
+    got = [call(point) for call in [_caller(net, fn, form, orientation)] for point in at]
     report = GradientReport(_compare(got, expected, rtol, atol), at, rtol, atol,
                             origin="the spec's values" if start == net.param_values() else "the given values")
+    if form == "matrices":
+        report.positions, report.orientation = positions(net, orientation), orientation
     if not report.agree:
-        loose = max(rtol, 100 * max(float(np.finfo(g.dtype).eps) for g in got))  # float32 code: its digits
-        report.mistakes = diagnose(net, at, got, rtol=loose, atol=atol)
-        report.scale = _common_scale(got, expected, loose, atol)
-        report.low_precision = _low_precision(report, got)
+        diagnose_report(report, net, got, expected, {p.canonical: p.layer for p in net.graph.params},
+                        len(net.graph.layers))
     return report
+
+
+def diagnose_report(report: GradientReport, net, got: list, expected: list, layer_of: dict, depth: int) -> None:
+    """Single mistakes, a common factor, float32 rounding; failing those, pairs of mistakes; failing
+    those too, where it goes wrong (which layers agree and which do not)."""
+    loose = max(report.rtol, 100 * max(float(np.finfo(g.dtype).eps) for g in got))  # float32 code: its digits
+    atol = report.atol
+    report.mistakes = diagnose(net, report.points, got, rtol=loose, atol=atol)
+    report.scale = _common_scale(got, expected, loose, atol)
+    report.low_precision = _low_precision(report, got)
+    if report.mistakes or report.scale is not None or report.low_precision:
+        return
+    pairs, tried, total = diagnose_pairs(net, report.points, got, rtol=loose, atol=atol)
+    report.mistakes = pairs
+    if tried < total:
+        report.notes.append(f"(pairs of mistakes: {tried} of {total} tried within the time bound)")
+    if not pairs:
+        report.located = locate(report, got, expected, layer_of, depth, loose)
+
+
+def locate(report: GradientReport, got: list, expected: list, layer_of: dict, depth: int, rtol: float) -> str:
+    """Per layer: all its gradients agree, or how many do not, and a factor they share if they do."""
+    parts = []
+    for layer in range(1, depth + 1):
+        names = [n for n in report.params if layer_of.get(n) == layer]
+        if not names:
+            continue
+        label = f"{'output' if layer == depth else 'hidden'} layer {layer}"
+        bad = [n for n in names if not report.params[n].ok]
+        if not bad:
+            parts.append(f"{label}: all {len(names)} agree")
+            continue
+        k = _common_scale([{n: g[n] for n in bad} for g in got], [{n: e[n] for n in bad} for e in expected],
+                          rtol, report.atol)
+        factor = f", each {k:.6g} × the derivation's" if k is not None else ""
+        parts.append(f"{label}: {len(bad)} of {len(names)} disagree{factor}")
+    return "; ".join(parts)
+
+
+def _caller(net, fn, form: str, orientation: str):
+    """point -> the user's gradients by canonical name, for either form of function."""
+    if form == "matrices":
+        return matrix_caller(shape_of(net), fn, *spec_sample(net), orientation)
+    names = {p.canonical: p.canonical for p in net.graph.params} | {p.name: p.canonical for p in net.graph.params}
+    return lambda point: call_user(fn, point, names, net.trained)
 
 
 def _point(net, at: Mapping[str, float]) -> dict[str, float]:
@@ -136,7 +211,10 @@ def _point(net, at: Mapping[str, float]) -> dict[str, float]:
 
 
 def derived_at(net, params: Mapping[str, float]) -> dict[str, float]:
-    """The derivation's gradients (all parameters, canonical names) with the parameters set to `params`."""
+    """The derivation's gradients (all parameters, canonical names) with the parameters set to `params`
+    (a batch spec: reduced over its samples)."""
+    if net.spec.samples:
+        return net.batch_gradients(params)
     leaves = net.graph.leaf_values()
     leaves.update({p.name: params[p.canonical] for p in net.graph.params})
     _, grads = net.program.function(leaves)

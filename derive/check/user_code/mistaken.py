@@ -41,7 +41,8 @@ class Rewrite:
     where: str
     forward: Mapping[str, sp.Expr] = field(default_factory=dict)           # node -> definition
     local: Mapping[tuple[str, str], sp.Expr] = field(default_factory=dict)  # (child, parent) -> factor
-    updated_weights: bool = False     # back-propagate through w − lr·∂E/∂w instead of w
+    updated_weights: bool | frozenset = False   # back-propagate through w − lr·∂E/∂w instead of w (all
+                                                # layers, or the layers in the set)
     post: Callable[[Grads], Grads] | None = None
 
 
@@ -162,7 +163,8 @@ class Compiled:
         expr = rw.local.get((child, parent), g.nodes[child].local[parent])
         weight = g.nodes.get(getattr(expr, "name", ""))
         if rw.updated_weights and expr.is_Symbol and weight is not None and weight.role is Role.WEIGHT \
-                and g.nodes[parent].role is not Role.WEIGHT:
+                and g.nodes[parent].role is not Role.WEIGHT and weight.name in g.nodes[child].local \
+                and (rw.updated_weights is True or weight.layer in rw.updated_weights):
             step = f"{ref[child]} * ({numpy_code(g.nodes[child].local[weight.name])})"
             return f"({weight.name} - {g.spec.learning_rate!r} * {step})"
         return numpy_code(expr)

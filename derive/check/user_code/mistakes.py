@@ -9,6 +9,7 @@ formula. `diagnose` reports every variant whose numbers equal the user's.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Mapping
@@ -20,7 +21,10 @@ from derive.core.graph import Graph, Node, Role
 from derive.core.primitives import ACTIVATIONS, Activation
 from derive.check.user_code.mistaken import Compiled, Grads, Rewrite
 
-__all__ = ["Mistake", "Rewrite", "Match", "MISTAKES", "variants", "mistaken_gradients", "diagnose"]
+__all__ = ["Mistake", "Rewrite", "Match", "MISTAKES", "variants", "mistaken_gradients", "diagnose", "diagnose_pairs",
+           "PAIR_SECONDS", "scopes", "scope_label"]
+
+PAIR_SECONDS = 5.0    # the most time spent trying two mistakes at once (single ones are always all tried)
 
 
 @dataclass(frozen=True)
@@ -34,13 +38,22 @@ class Mistake:
 class Match:
     mistake: Mistake
     where: str
+    also: "Match | None" = None      # a second mistake made together with this one
 
     def describe(self) -> str:
         where = f" ({self.where})" if self.where else ""
+        if self.also is not None:
+            other = self.also
+            there = f" ({other.where})" if other.where else ""
+            return (f"{self.mistake.name}{where} together with {other.mistake.name}{there}: "
+                    f"{self.mistake.title}; and {other.mistake.title}")
         return f"{self.mistake.name}{where}: {self.mistake.title}"
 
     def as_json(self) -> dict:
-        return {"name": self.mistake.name, "where": self.where, "description": self.mistake.title}
+        out = {"name": self.mistake.name, "where": self.where, "description": self.mistake.title}
+        if self.also is not None:
+            out["together_with"] = self.also.as_json()
+        return out
 
 
 # --- where things are in a graph -------------------------------------------------------------------
@@ -48,10 +61,44 @@ def _layer_label(g: Graph, number: int) -> str:
     return f"{'output' if number == len(g.layers) else 'hidden'} layer {number}"
 
 
+def scope_label(g: Graph, scope: list[int]) -> str:
+    """Layers named as a reader says them: "hidden layer 1", "hidden layers 1–2 and output layer 3"."""
+    output = len(g.layers)
+    hidden = [n for n in scope if n != output]
+    parts = []
+    if hidden:
+        runs, run = [], [hidden[0]]
+        for n in hidden[1:]:
+            if n == run[-1] + 1:
+                run.append(n)
+            else:
+                runs.append(run)
+                run = [n]
+        runs.append(run)
+        names = [str(r[0]) if len(r) == 1 else f"{r[0]}–{r[-1]}" for r in runs]
+        parts.append(f"hidden layer{'s' * (len(hidden) > 1)} {', '.join(names)}")
+    if output in scope:
+        parts.append(f"output layer {output}")
+    return " and ".join(parts)
+
+
+def scopes(eligible: list[int]) -> list[list[int]]:
+    """Every single layer, every contiguous range of eligible layers, and all of them (a loop over the
+    hidden layers touches a range; a bug in shared code touches all)."""
+    out = [[n] for n in eligible]
+    for size in range(2, len(eligible) + 1):
+        for start in range(len(eligible) - size + 1):
+            run = eligible[start:start + size]
+            if run[-1] - run[0] == size - 1:
+                out.append(run)
+    if len(eligible) > 1 and eligible not in out:
+        out.append(list(eligible))
+    return out
+
+
 def _per_layer(g: Graph, eligible: list[int], make: Callable[[list[int]], dict]) -> list[Rewrite]:
-    """One variant per eligible layer, and one for all of them together when there are several."""
-    scopes = [[n] for n in eligible] + ([eligible] if len(eligible) > 1 else [])
-    return [Rewrite(where=" and ".join(_layer_label(g, n) for n in scope), **make(scope)) for scope in scopes]
+    """One variant per scope of the eligible layers (`scopes`), named readably."""
+    return [Rewrite(where=scope_label(g, scope), **make(scope)) for scope in scopes(eligible)]
 
 
 def _activated(g: Graph, which: Callable[[Activation], bool]) -> list[int]:
@@ -102,6 +149,30 @@ def _derivative_forward(g: Graph) -> list[Rewrite]:
     return _per_layer(g, _activated(g, _elementwise), make)
 
 
+_PROBES = (-1.7, -0.6, 0.35, 1.3)
+
+
+def _at_activation(out: Node, net: Node) -> sp.Expr | None:
+    """f′ evaluated at the activation, f′(out), in place of f′(net); None where that gives the same
+    numbers (relu, leaky relu: f′(f(z)) = f′(z)), since it is then no mistake to look for."""
+    right = out.local[net.name].xreplace({out.symbol: out.definition})       # f′ written in net
+    wrong = right.xreplace({net.symbol: out.symbol})
+    z = net.symbol
+    same = all(abs(float(wrong.xreplace({out.symbol: out.definition}).subs(z, v)) - float(right.subs(z, v))) < 1e-12
+               for v in _PROBES)
+    return None if same else wrong
+
+
+def _derivative_at_activation(g: Graph) -> list[Rewrite]:
+    """σ′ evaluated at the activation: sigmoid_prime(a) where sigmoid_prime(z) belongs."""
+    eligible = [l for l in _activated(g, _elementwise)
+                if _at_activation(g.layers[l - 1].outs[0], g.layers[l - 1].nets[0]) is not None]
+    def make(scope):
+        return {"local": {(o.name, n.name): _at_activation(o, n) for l in scope
+                          for n, o in zip(g.layers[l - 1].nets, g.layers[l - 1].outs)}}
+    return _per_layer(g, eligible, make)
+
+
 def _activation_backward(g: Graph) -> list[Rewrite]:
     def make(scope):
         return {"local": {(o.name, n.name): o.symbol for l in scope
@@ -143,7 +214,7 @@ def _softmax_diagonal(g: Graph) -> list[Rewrite]:
     return _per_layer(g, _activated(g, _coupled), make)
 
 
-def _loss_factor(factor: int) -> Callable[[Graph], list[Rewrite]]:
+def _loss_factor(factor) -> Callable[[Graph], list[Rewrite]]:
     def rewrites(g: Graph) -> list[Rewrite]:
         local = {(top.name, parent): factor * d for top in g.tops for parent, d in top.local.items()}
         return [Rewrite(where="", local=local)]
@@ -204,7 +275,18 @@ def _learning_rate(g: Graph) -> list[Rewrite]:
 
 
 def _updated_weights(g: Graph) -> list[Rewrite]:
-    return [Rewrite(where=f"lr {g.spec.learning_rate:g}", updated_weights=True)] if len(g.layers) > 1 else []
+    """Every layer updated as the loop goes down, and (Nielsen's loop order, deeper nets) only some
+    layers above updated before the δ below is computed: the output layer first, say."""
+    lr = g.spec.learning_rate
+    if len(g.layers) < 2:
+        return []
+    out = [Rewrite(where=f"lr {lr:g}", updated_weights=True)]
+    above = list(range(2, len(g.layers) + 1))
+    for scope in scopes(above):
+        if scope != above:
+            out.append(Rewrite(where=f"{scope_label(g, scope)} updated first, lr {lr:g}",
+                               updated_weights=frozenset(scope)))
+    return out
 
 
 MISTAKES: dict[str, Mistake] = {m.name: m for m in (
@@ -218,8 +300,11 @@ MISTAKES: dict[str, Mistake] = {m.name: m for m in (
             _missing_derivative),
     Mistake("softmax-diagonal", "softmax differentiated neuron by neuron: only ∂a_j/∂z_j = a_j(1 − a_j) kept, "
             "the cross terms ∂a_j/∂z_i = −a_j·a_i (i ≠ j) left out", _softmax_diagonal),
+    Mistake("derivative-at-activation", "σ′ evaluated at the activation: ∂out/∂net taken as σ′(out) "
+            "(sigmoid_prime(a)) instead of σ′(net)", _derivative_at_activation),
     Mistake("missing-half", "a missing ½: the loss derivative is twice what it should be (E = Σ(t − o)² "
             "differentiated as if E = Σ½(t − o)², or the reverse)", _missing_half),
+    Mistake("extra-half", "an extra ½: the loss derivative is half what it should be", _loss_factor(0.5)),
     Mistake("flipped-sign", "a flipped sign: (t − o) used where the derivative is −(t − o) = o − t",
             _loss_factor(-1)),
     Mistake("transposed-numbering", "weights numbered transposed: the gradient matrix kept as (source, "
@@ -233,6 +318,12 @@ MISTAKES: dict[str, Mistake] = {m.name: m for m in (
     Mistake("updated-weights", "hidden-layer gradients computed with the weights above already updated "
             "in the same step (δ sent down through w − lr·∂E/∂w)", _updated_weights),
 )}
+
+
+# Found from the numbers of a batch (every gradient m or 1/m times the derivation's), not by a rewrite of a
+# one-sample graph: check-code on a data-set spec names it (derive.check.user_code.dataset).
+BATCH_REDUCTION = Mistake("batch-reduction", "the batch reduced the wrong way: the per-sample gradients summed "
+                          "where the loss is their mean (or averaged where it is their sum)", lambda g: [])
 
 
 def variants(g: Graph) -> list[tuple[Mistake, Rewrite]]:
@@ -252,6 +343,13 @@ def _leaves(net, params: Mapping[str, float]) -> dict[str, float]:
     return leaves
 
 
+def _evaluate(compiled: Compiled, net, params: Mapping[str, float]) -> Grads:
+    """A variant's gradients at a parameter point: one sample, or reduced over a batch spec's samples."""
+    if not net.spec.samples:
+        return compiled(_leaves(net, params))
+    return net.reduce([compiled(leaves) for leaves in net.sample_leaves(params)])
+
+
 def mistaken_gradients(net, name: str, where: str | None = None,
                        params: Mapping[str, float] | None = None) -> Grads:
     """The gradients code making mistake `name` (the variant `where`, default the first) would return."""
@@ -262,18 +360,61 @@ def mistaken_gradients(net, name: str, where: str | None = None,
     if not chosen:
         raise ValueError(f"mistake {name!r} has no variant {where!r} here; variants: "
                          f"{', '.join(repr(rw.where) for rw in options) or 'none'}")
-    return Compiled(net.graph, chosen[0])(_leaves(net, params or net.param_values()))
+    return _evaluate(Compiled(net.graph, chosen[0]), net, params or net.param_values())
 
 
 def diagnose(net, points: list[Mapping[str, float]], got: list[Grads], *, rtol: float, atol: float) -> list[Match]:
     """Every mistake variant whose gradients equal the user's at every point (on the keys they returned)."""
     matches = []
     for mistake, rw, compiled in _compiled_variants(net.graph):
-        if all(_same(compiled(_leaves(net, p)), mine, rtol, atol) for p, mine in zip(points, got)):
+        if all(_same(_evaluate(compiled, net, p), mine, rtol, atol) for p, mine in zip(points, got)):
             matches.append(Match(mistake, rw.where))
+    m = len(net.spec.samples)
+    if m > 1:           # every gradient m (or 1/m) times: the batch reduced the wrong way
+        k = m if net.spec.reduction == "mean" else 1 / m
+        right = [derived(net, p) for p in points]
+        if all(_same({n: k * v for n, v in r.items()}, mine, rtol, atol) for r, mine in zip(right, got)):
+            matches.append(Match(BATCH_REDUCTION, f"{'summed' if k == m else 'averaged'}, m = {m}"))
     return matches
+
+
+def derived(net, params: Mapping[str, float]) -> Grads:
+    """The right gradients at a point (all parameters), reduced over a batch."""
+    return net.batch_gradients(params)
 
 
 def _same(theirs: Grads, mine: Grads, rtol: float, atol: float) -> bool:
     return all(np.isfinite(theirs[k]) and abs(v - theirs[k]) <= atol + rtol * abs(theirs[k])
                for k, v in mine.items())
+
+
+def combine(a: Rewrite, b: Rewrite) -> Rewrite | None:
+    """Two variants made at once, or None where they rewrite the same piece (one would hide the other)."""
+    if set(a.forward) & set(b.forward) or set(a.local) & set(b.local) or (a.updated_weights and b.updated_weights):
+        return None
+    posts = [p for p in (a.post, b.post) if p is not None]
+    post = None if not posts else posts[0] if len(posts) == 1 else (lambda grads: posts[1](posts[0](grads)))
+    return Rewrite(where=f"{a.where}; {b.where}", forward={**a.forward, **b.forward}, local={**a.local, **b.local},
+                   updated_weights=a.updated_weights or b.updated_weights, post=post)
+
+
+def diagnose_pairs(net, points: list[Mapping[str, float]], got: list[Grads], *, rtol: float, atol: float,
+                   seconds: float = PAIR_SECONDS) -> tuple[list[Match], int, int]:
+    """Pairs of different mistakes whose joint numbers equal the user's, tried in library order until
+    `seconds` have passed: (matches, pairs tried, pairs in all)."""
+    singles = variants(net.graph)
+    pairs = [(i, j) for i in range(len(singles)) for j in range(i + 1, len(singles))
+             if singles[i][0].name != singles[j][0].name]
+    deadline, tried, matches = time.monotonic() + seconds, 0, []
+    for i, j in pairs:
+        if time.monotonic() > deadline:
+            break
+        tried += 1
+        (m1, r1), (m2, r2) = singles[i], singles[j]
+        joint = combine(r1, r2)
+        if joint is None:
+            continue
+        compiled = Compiled(net.graph, joint)
+        if all(_same(_evaluate(compiled, net, p), mine, rtol, atol) for p, mine in zip(points, got)):
+            matches.append(Match(m1, r1.where, Match(m2, r2.where)))
+    return matches, tried, len(pairs)
