@@ -86,6 +86,7 @@ class Graph:
         self._builder = _Builder(self)
         self.inputs, self.targets, self.layers, self.errors, self.total = self._builder.build()
         del self._builder
+        self._check_delta_names()
 
     # --- lookup -------------------------------------------------------------------------
     @cached_property
@@ -154,6 +155,17 @@ class Graph:
         if "{name}" in template or node is None or node.role is not Role.NET:
             return fill(template, name=name) if "{name}" in template else f"delta_{name}"
         return self._place_deltas.get(name, f"delta_{name}")
+
+    def _check_delta_names(self) -> None:
+        """Every δ term needs a name of its own, unlike any quantity's (a template could make two the same)."""
+        seen: dict[str, str] = {}
+        for name in self.nodes:
+            delta = self.delta_name(name)
+            clash = name if delta in self.nodes else seen.get(delta)
+            if clash is not None:
+                raise SpecError(self.notation.key, f"a delta template giving every δ term its own name "
+                                f"({delta!r} is used twice)", got=self.notation.delta, source=self.spec.source)
+            seen[delta] = name
 
     @cached_property
     def _place_deltas(self) -> dict[str, str]:

@@ -107,3 +107,15 @@ def test_worked_examples_in_other_notations(examples):
     for name in ("nielsen_2_2_2.toml", "bishop_2_2_2.toml"):
         report = derive.load(examples / name).check_hand()
         assert report.checks and all(c.verdict == "rounded" for c in report.checks), name
+
+
+def test_a_delta_template_that_names_a_quantity_is_a_clear_error():
+    with pytest.raises(SpecError) as err:
+        derive.Network(spec({"pre_activation": "z{l}_{j}", "activation": "a{l}_{j}", "delta": "a{l}_{j}"}))
+    assert err.value.key == "notation" and "'a1_1' is used twice" in str(err.value)
+
+
+def test_a_notation_table_from_python():
+    net = derive.network([2, 1], ["sigmoid"], inputs=[1, 2], targets=[0.5], weights=[0.1, 0.2], biases=[0.3],
+                         notation={"activation": "yhat{j}", "error": "L", "output_error": ""})
+    assert net.graph.outputs[0].name == "yhat1" and net.graph.total.name == "L"
