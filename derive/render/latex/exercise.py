@@ -61,7 +61,7 @@ def problem_tex(net, student: str, digits: int, title: str = "") -> str:
         lines = []
         for tex_, key in items:
             number_ += 1
-            lines.append(rf"\item ${tex_} = $ {BLANK} \hfill (\texttt{{{_escape(key)}}})")
+            lines.append(rf"\item $\displaystyle {tex_} = $ {BLANK} \hfill (\texttt{{{_escape(key)}}})")
         content.append(Text(rf"\begin{{enumerate}}\setcounter{{enumi}}{{{number_ - len(items)}}}" + "\n"
                             + "\n".join(lines) + "\n\\end{enumerate}"))
     return render_tex(f"{title or 'Backpropagation by hand'}: student {student}", content)
