@@ -94,8 +94,7 @@ def _names(graph: Graph) -> str:
 
 def _delta_aliases(graph: Graph) -> dict[str, str]:
     """The notation's names for back-propagated quantities (yE, delta_h1) -> the node they differentiate to."""
-    template = graph.notation.delta
-    return {template.format(name=name): name for name in graph.nodes if name != graph.total.name}
+    return {graph.delta_name(name): name for name in graph.nodes if name != graph.total.name}
 
 
 @dataclass

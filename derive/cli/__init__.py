@@ -12,6 +12,10 @@
                                         LaTeX of a derivation as the notes write it, with numbers
     derive notes SPEC -o FILE.tex|FILE.md [--force] [--pdf]
                                         a whole document for lecture notes (pdflatex compiles it)
+    derive exercise SPEC --students N --seed S -o DIR [--digits D]
+                                        a problem sheet and worked solution per student, and key.json
+    derive grade DIR/key.json ANSWERS.csv [--json]
+                                        students' answers marked with follow-through (propagated)
 
 Bad input (a malformed spec, an unknown name) prints one line and exits 2, never a traceback.
 """
@@ -22,12 +26,12 @@ import argparse
 import sys
 
 from derive.errors import DeriveError
-from derive.cli import chain, check, check_code, fit, gradients, latex, notes, sweep, train
+from derive.cli import chain, check, check_code, exercise, fit, gradients, grade, latex, notes, sweep, train
 
 __all__ = ["main"]
 
 # one module per command: each has add_parser(subparsers) and run(args) -> exit status
-COMMANDS = [gradients, chain, check, check_code, train, sweep, latex, notes, fit]
+COMMANDS = [gradients, chain, check, check_code, train, sweep, latex, notes, fit, exercise, grade]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -62,7 +62,7 @@ class Backprop:
             if node.role in (Role.WEIGHT, Role.BIAS):
                 self.gradients[node.canonical] = expr
                 continue
-            symbol = sp.Symbol(nt.delta.format(name=node.name), real=True)
+            symbol = sp.Symbol(net.delta_name(node.name), real=True)
             self.deltas[node.name] = Delta(node.name, symbol, expr)
             self._ref[node.name] = symbol
 

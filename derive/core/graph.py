@@ -8,6 +8,7 @@ The graph knows nothing of files, printing or NumPy.
 from __future__ import annotations
 
 import enum
+import keyword
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Iterable, Mapping
@@ -15,7 +16,7 @@ from typing import Iterable, Mapping
 import sympy as sp
 
 from derive.errors import SpecError
-from derive.core.notation import Notation, get_notation
+from derive.core.notation import Notation, fill, get_notation
 from derive.core.primitives import activation, loss as loss_rule
 from derive.core.spec import Spec, weight_count
 
@@ -85,6 +86,7 @@ class Graph:
         self._builder = _Builder(self)
         self.inputs, self.targets, self.layers, self.errors, self.total = self._builder.build()
         del self._builder
+        self._check_delta_names()
 
     # --- lookup -------------------------------------------------------------------------
     @cached_property
@@ -147,6 +149,31 @@ class Graph:
         """Where paths start: the per-output errors, or the total where the notation has no others."""
         return self.errors if self.errors else [self.total]
 
+    def delta_name(self, name: str) -> str:
+        """The notation's name for ∂E/∂(name): by {name}, or by place (Nielsen's δ^l_j) for pre-activations."""
+        node, template = self.nodes.get(name), self.notation.delta
+        if "{name}" in template or node is None or node.role is not Role.NET:
+            return fill(template, name=name) if "{name}" in template else f"delta_{name}"
+        return self._place_deltas.get(name, f"delta_{name}")
+
+    def _check_delta_names(self) -> None:
+        """Every δ term needs a name of its own, unlike any quantity's (a template could make two the same)."""
+        seen: dict[str, str] = {}
+        for name in self.nodes:
+            delta = self.delta_name(name)
+            clash = name if delta in self.nodes else seen.get(delta)
+            if clash is not None:
+                raise SpecError(self.notation.key, f"a delta template giving every δ term its own name "
+                                f"({delta!r} is used twice)", got=self.notation.delta, source=self.spec.source)
+            seen[delta] = name
+
+    @cached_property
+    def _place_deltas(self) -> dict[str, str]:
+        """δ names of the pre-activations in a notation that names δ by layer and neuron."""
+        nt, first = self.notation, self.notation.first_layer
+        return {n.name: fill(nt.delta, l=n.layer + first, j=n.index + 1)
+                for n in self.nodes.values() if n.role is Role.NET}
+
     def expanded(self, name: str) -> sp.Expr:
         """A node's value as an expression in the leaves only (definitions substituted)."""
         return self._expanded[name]
@@ -183,24 +210,26 @@ class _Builder:
         prev = inputs
         layers = []
         shared_bias = None
+        last = len(spec.layers) - 1
         for number, (size, act) in enumerate(zip(spec.layers[1:], spec.activations), start=1):
             shared_bias = self.new_bias(number, 0) if spec.bias == "shared" else None
-            layer = self.layer(number, size, act, prev, shared_bias)
+            layer = self.layer(number, size, act, prev, shared_bias, number == last)
             layers.append(layer)
             prev = layer.outs
         targets = [self.add(Node(self.target_name(j), Role.TARGET, len(layers), j)) for j in range(len(prev))]
         errors, total = self.loss(prev, targets)
         return inputs, targets, layers, errors, total
 
-    def layer(self, number, size, act, prev, shared_bias) -> Layer:
+    def layer(self, number, size, act, prev, shared_bias, is_output=False) -> Layer:
         fuse = activation(act).linear and self.notation.fuse_identity
+        out_template = (self.notation.output_out if is_output else None) or self.notation.out
         nets = []
         for j in range(size):
             self.k += 1
-            name = self.fmt(self.notation.out if fuse else self.notation.net, number, j)
+            name = self.fmt(out_template if fuse else self.notation.net, number, j)
             terms, local = [], {}
             for src in prev:
-                w = self.new_weight(number, j)
+                w = self.new_weight(number, j, src.index)
                 terms.append(w.symbol * src.symbol)
                 local[w.name] = src.symbol      # ∂net/∂w = the source's value
                 local[src.name] = w.symbol      # ∂net/∂source = w
@@ -215,7 +244,7 @@ class _Builder:
             return Layer(number, act, nets, nets)
         rule = activation(act)
         net_syms = [n.symbol for n in nets]
-        out_syms = [sp.Symbol(self.fmt(self.notation.out, number, j), real=True) for j in range(size)]
+        out_syms = [sp.Symbol(self.fmt(out_template, number, j), real=True) for j in range(size)]
         forward = rule.forward(net_syms)
         outs = []
         for j in range(size):
@@ -238,13 +267,13 @@ class _Builder:
                 terms.append(term)
                 total_local[o.name] = d
             else:
-                label = self.label(len(self.spec.layers) - 1, o.index)
-                e = self.add(Node(self.notation.error.format(label=label), Role.ERROR, o.layer, o.index,
+                e = self.add(Node(self.fmt(self.notation.error, len(self.spec.layers) - 1, o.index),
+                                  Role.ERROR, o.layer, o.index,
                                   term, {o.name: d}))
                 errors.append(e)
                 terms.append(e.symbol)
                 total_local[e.name] = sp.S.One
-        total = self.add(Node(self.notation.total, Role.TOTAL, len(self.spec.layers), 0,
+        total = self.add(Node(fill(self.notation.total), Role.TOTAL, len(self.spec.layers), 0,
                               sp.Add(*terms), total_local))
         return errors, total
 
@@ -262,33 +291,34 @@ class _Builder:
         single = self.notation.drop_single_index and self.spec.layers[layer] == 1
         index = "" if single else str(j + 1)
         label = self.label(layer, j) if use_label and "{label}" in template else ""
-        name = template.format(j=index, l=layer, k=self.k, label=label)
+        name = fill(template, j=index, l=layer + self.notation.first_layer, n=self.k if layer else index,
+                    label=label)
         return name.rstrip("_")
 
     def target_name(self, j: int) -> str:
         return self.fmt(self.notation.target, len(self.spec.layers) - 1, j)
 
-    def new_weight(self, layer, j) -> Node:
+    def new_weight(self, layer, j, k) -> Node:
         self.n_weights += 1
         total = weight_count(self.spec.layers)
-        return self.new_param(Role.WEIGHT, self.notation.weight, self.n_weights, total, layer, j, "w")
+        return self.new_param(Role.WEIGHT, self.notation.weight, self.n_weights, total, layer, j, "w", k)
 
     def new_bias(self, layer, j) -> Node:
         self.n_biases += 1
         total = len(self.spec.biases)
         return self.new_param(Role.BIAS, self.notation.bias, self.n_biases, total, layer, j, "b")
 
-    def new_param(self, role, template, number, total, layer, j, letter) -> Node:
+    def new_param(self, role, template, number, total, layer, j, letter, k=0) -> Node:
         single = self.notation.drop_single_index and total == 1
-        name = template.format(n="" if single else number)
+        name = fill(template, n="" if single else number, l=layer + self.notation.first_layer, j=j + 1, k=k + 1)
         return self.add(Node(name, role, layer, number, canonical=f"{letter}{number}"))
 
     def add(self, node: Node) -> Node:
         if node.name in self.net.nodes:
-            raise SpecError("network.notation",
+            raise SpecError(self.notation.key,
                             f"a notation giving every quantity its own name ({node.name!r} is used twice)",
-                            got=self.notation.name)
-        if not node.name.isidentifier():
-            raise SpecError("network.notation", "names that are identifiers", got=node.name)
+                            got=self.notation.name, source=self.spec.source)
+        if not node.name.isidentifier() or keyword.iskeyword(node.name) or node.name.startswith("_"):
+            raise SpecError(self.notation.key, "names that are identifiers, not Python keywords, not starting with _", got=node.name, source=self.spec.source)
         self.net.nodes[node.name] = node
         return node

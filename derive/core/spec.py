@@ -10,12 +10,12 @@ from typing import Any, Mapping
 from derive.core.reading import (DTYPES, boolean, choice, choice_list, known_keys, number, numbers, read_toml,
                                  required, mapping, whole, whole_list)
 from derive.errors import SpecError
-from derive.core.notation import ERROR_LETTERS, NOTATIONS
+from derive.core.notation import ERROR_LETTERS, NOTATIONS, notation_from_table, register
 from derive.core.primitives import ACTIVATIONS, BIAS_SCHEMES, LOSSES
 
 __all__ = ["Spec", "TrainSettings", "load_spec", "spec_from_dict", "weight_count", "bias_count"]
 
-TOP_KEYS = ("title", "network", "values", "hand", "train")
+TOP_KEYS = ("title", "network", "values", "hand", "train", "notation")
 NETWORK_KEYS = ("layers", "activations", "loss", "bias", "train_biases", "notation", "error_letter")
 VALUES_KEYS = ("inputs", "targets", "weights", "biases", "learning_rate", "reduction")
 REDUCTIONS = ("mean", "sum")
@@ -103,6 +103,8 @@ def _validate(data, source) -> Spec:
     bias = choice(net.get("bias", "per_neuron"), "network.bias", BIAS_SCHEMES)
     train_biases = boolean(net.get("train_biases", True), "network.train_biases")
     notation = choice(net.get("notation", "net-out"), "network.notation", NOTATIONS)
+    if "notation" in data:   # a notation written in the spec: roles left out keep network.notation's names
+        notation = register(notation_from_table(data["notation"], base=notation))
     error_letter = choice(net.get("error_letter", "E"), "network.error_letter", ERROR_LETTERS)
 
     vals = mapping(required(data, "values", ""), "values")

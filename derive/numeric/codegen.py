@@ -199,8 +199,7 @@ class Program:
         body = [f"{leaf} = v[{leaf!r}]" for leaf in self.leaves]
         body += self.forward_lines + self.backward_lines + self.gradient_lines
         values = ", ".join(f"{n!r}: {n}" for n in names)
-        delta = self.net.notation.delta
-        values += "".join(f", {delta.format(name=p.name)!r}: _g_{p.canonical}" for p in self.net.params)
+        values += "".join(f", {self.net.delta_name(p.name)!r}: _g_{p.canonical}" for p in self.net.params)
         grads = ", ".join(f"{p.canonical!r}: _g_{p.canonical}" for p in self.net.params)
         body.append(f"return {{{values}}}, {{{grads}}}")
         return "def evaluate(v):\n" + "\n".join("    " + line for line in body) + "\n"

@@ -156,13 +156,18 @@ def load(path: str | Path) -> Network:
 def network(layers, activations, *, inputs, targets, weights, biases=(), loss="half_sse", bias=None,
             train_biases=True, notation="net-out", error_letter="E", learning_rate=None,
             hand: Mapping[str, str] | None = None, title: str = "") -> Network:
-    """Build a network in Python with the spec file's keys; validated exactly as a file is."""
+    """Build a network in Python with the spec file's keys; validated exactly as a file is. `notation` is a
+    preset's name or a [notation] table as a dict (roles left out keep net-out's names)."""
+    table = notation if isinstance(notation, Mapping) else None
     net: dict[str, Any] = {"layers": list(layers), "activations": list(activations), "loss": loss,
                            "bias": bias or ("per_neuron" if len(biases) else "none"),
-                           "train_biases": train_biases, "notation": notation, "error_letter": error_letter}
+                           "train_biases": train_biases, "notation": "net-out" if table is not None else notation,
+                           "error_letter": error_letter}
     values: dict[str, Any] = {"inputs": list(inputs), "targets": list(targets), "weights": list(weights),
                               "biases": list(biases)}
     if learning_rate is not None:
         values["learning_rate"] = learning_rate
     data = {"title": title, "network": net, "values": values, "hand": dict(hand or {})}
+    if table is not None:
+        data["notation"] = dict(table)
     return Network(spec_from_dict(data))

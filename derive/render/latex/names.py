@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from dataclasses import replace
 from functools import lru_cache
+
+from derive.core.notation import ROLES, fields_of, get_notation
+from derive.errors import SpecError
 
 __all__ = ["NAME_RULES", "NOTATION_STYLE", "NotationStyle", "latex_name", "style_of"]
 
@@ -68,8 +72,65 @@ NOTATION_STYLE: dict[str, NotationStyle] = {
 _WORD = re.compile(r"[A-Za-z]{2,}")
 
 
+@lru_cache(maxsize=256)
 def style_of(preset: str) -> NotationStyle:
-    return NOTATION_STYLE.get(preset, NOTATION_STYLE["net-out"])
+    """A preset's style; a notation written as a table takes its base's, with its own learning rate."""
+    if preset in NOTATION_STYLE:
+        return NOTATION_STYLE[preset]
+    notation = _notation(preset)
+    if notation is None:
+        return NOTATION_STYLE["net-out"]
+    style = NOTATION_STYLE.get(notation.style, NOTATION_STYLE["net-out"])
+    rate = dict(notation.latex).get("learning_rate") or style.learning_rate
+    return replace(style, learning_rate=rate, updated="{{{name}}}" + style.updated.removeprefix("{name}"))
+
+
+def _notation(preset: str):
+    try:
+        return get_notation(preset)
+    except SpecError:
+        return None
+
+
+_GROUP = {"l": r"(?P<l>\d+)", "j": r"(?P<j>\d+)", "k": r"(?P<k>\d+)", "n": r"(?P<n>\d+)",
+          "label": r"(?P<label>\w+?)", "name": r"(?P<inner>.+)"}
+
+
+def template_rules(notation) -> tuple[Rule, ...]:
+    """Rules from a notation's LaTeX templates: its name template as a pattern, `{j}` in LaTeX becoming `{1}`."""
+    rules = []
+    for role, tex in notation.latex:
+        if role not in ROLES or notation.template(role) is None:
+            continue
+        name = notation.template(role)
+        fields = fields_of(name, role, ROLES[role][1])
+        pattern = re.escape(name)
+        for f in fields:
+            group = _GROUP[f].replace("+", "*") if notation.drop_single_index else _GROUP[f]   # x, y, w
+            pattern = pattern.replace(re.escape("{" + f + "}"), group, 1)
+        rules.append((pattern, _format_template(tex)))
+    return tuple(rules)
+
+
+def _format_template(tex: str) -> str:
+    """A LaTeX template as a str.format template: braces kept literally, placeholders as {value} groups."""
+    parts = re.split(r"\{(l|j|k|n|label|name)\}", tex)
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2:
+            out.append("{{{" + ("inner" if part == "name" else part) + "}}}")
+        else:
+            out.append(part.replace("{", "{{").replace("}", "}}"))
+    return "".join(out)
+
+
+@lru_cache(maxsize=256)
+def rules_for(preset: str) -> tuple[Rule, ...]:
+    """The rules a preset's names are written by: its own table's, or a spec notation's LaTeX templates."""
+    if preset in NAME_RULES:
+        return NAME_RULES[preset]
+    notation = _notation(preset)
+    return (template_rules(notation) if notation else ()) + _COMMON
 
 
 def _label(text: str) -> str:
@@ -84,7 +145,7 @@ def _word(text: str) -> str:
 @lru_cache(maxsize=4096)
 def latex_name(name: str, preset: str = "net-out") -> str:
     """The LaTeX of one quantity's name in a notation preset (net_h1 -> \\mathit{net}_{h1})."""
-    for pattern, template in NAME_RULES.get(preset, _COMMON):
+    for pattern, template in rules_for(preset):
         m = re.fullmatch(pattern, name)
         if m is None:
             continue

@@ -183,7 +183,7 @@ def gradient_name(d: Derivation) -> str:
     """∂E/∂w as the preset writes it: a partial (files 000, 003) or a back-propagated name wE (file 004)."""
     preset = _preset(d)
     if style_of(preset).gradient_by_name:
-        return latex_name(d.net.notation.delta.format(name=d.param.name), preset)
+        return latex_name(d.net.delta_name(d.param.name), preset)
     return _lhs(d)
 
 

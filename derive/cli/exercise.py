@@ -1,0 +1,60 @@
+"""derive exercise SPEC --students N --seed S -o DIR [--digits D] [--pdf|--no-pdf] [--force]: exercise sheets.
+
+Per student DIR/student-NN.tex (the problem: the network with that student's numbers and the questions)
+and DIR/student-NN-solution.tex (the worked solution), compiled to PDF when pdflatex is installed, and
+DIR/key.json with every student's values and exact answers under [hand] keys, for `derive grade`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from derive.check.exercise import draw_students, key_json
+from derive.cli.notes import compile_pdf
+from derive.core.reading import read_toml
+from derive.errors import OptionError
+from derive.render.latex import write
+from derive.render.latex.exercise import problem_tex, solution_tex
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("exercise", help="one problem sheet and worked solution per student, and the answer key")
+    p.add_argument("spec", metavar="SPEC", help="a network spec (TOML): its network, notation and learning rate")
+    p.add_argument("--students", type=int, required=True, metavar="N", help="how many students (1-500)")
+    p.add_argument("--seed", type=int, required=True, metavar="S", help="the seed the values are drawn from")
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="a directory (created if missing)")
+    p.add_argument("--digits", type=int, default=4, metavar="D",
+                   help="decimals students give (1-8, default 4); no gradient may round to 0 at D decimals")
+    p.add_argument("--no-pdf", action="store_true", help="write the .tex only, even with pdflatex installed")
+    p.add_argument("--force", action="store_true", help="overwrite the files of an earlier run")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    if not 1 <= args.students <= 500:
+        raise OptionError(f"--students: expected a whole number from 1 to 500, got {args.students}")
+    if not 1 <= args.digits <= 8:
+        raise OptionError(f"--digits: expected a whole number from 1 to 8, got {args.digits}")
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise OptionError(f"-o: expected a directory, got the file {args.output!r}")
+    base = read_toml(args.spec)
+    students = draw_students(base, args.students, args.seed, args.digits, source=args.spec)
+    out.mkdir(parents=True, exist_ok=True)
+    key = out / "key.json"
+    if key.exists() and not args.force:
+        raise OptionError(f"{key}: exists; pass --force to overwrite it")
+    pdf = shutil.which("pdflatex") is not None and not args.no_pdf
+    title = base.get("title", "") if isinstance(base.get("title", ""), str) else ""
+    for s in students:
+        for name, text in ((f"student-{s.id}", problem_tex(s.net, s.id, args.digits, title)),
+                           (f"student-{s.id}-solution", solution_tex(s.net, s.id, args.digits, s.answers, title))):
+            tex = write(out / f"{name}.tex", text, force=args.force)
+            if pdf:
+                compile_pdf(tex, tex.with_suffix(".pdf"))
+    write(key, json.dumps(key_json(base, students, args.seed, args.digits), indent=2) + "\n", force=args.force)
+    made = "the .tex and .pdf" if pdf else "the .tex (no pdflatex: no .pdf)"
+    print(f"wrote {len(students)} sheets and {len(students)} solutions ({made}) and {key}")
+    return 0
