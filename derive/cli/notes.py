@@ -34,6 +34,8 @@ def add_parser(sub) -> None:
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="FILE.tex or FILE.md")
     p.add_argument("--force", action="store_true", help="overwrite FILE (and FILE.pdf) if they exist")
     p.add_argument("--pdf", action="store_true", help="also run pdflatex on FILE.tex, writing FILE.pdf")
+    p.add_argument("--full", action="store_true",
+                   help="every parameter's whole derivation (default: one of each kind in full, the rest as tables)")
     add_options(p)
     p.set_defaults(run=run)
 
@@ -58,7 +60,8 @@ def run(args) -> int:
         text = fit_tex(fit) if kind == ".tex" else fit_markdown(fit)
     else:
         net = load_network(args)
-        text = tex(net, args.digits) if kind == ".tex" else markdown(net, args.digits)
+        render = tex if kind == ".tex" else markdown
+        text = render(net, args.digits, full=args.full)
     write(out, text, force=args.force)
     print(f"wrote {out}")
     if args.pdf:

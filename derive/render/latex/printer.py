@@ -50,8 +50,21 @@ class DerivePrinter(LatexPrinter):
     def _print_Symbol(self, expr, style="plain"):
         if self.values is not None and expr.name in self.values:
             text = number(self.values[expr.name], self.digits)
-            return rf"\left({text}\right)" if text.startswith("-") else text
+            bare = getattr(self, "_bare", False)
+            return rf"\left({text}\right)" if text.startswith("-") and not bare else text
         return latex_name(expr.name, self.preset)
+
+    def _print_Heaviside(self, expr):
+        """ReLU's step as a lecturer writes it: 𝟏[net > 0] (the value at 0 is the rule's, not shown)."""
+        return rf"\mathbf{{1}}\left[{self._print(expr.args[0])} > 0\right]"
+
+    def _print_Function(self, expr, exp=None):
+        """f(x) with a negative number put in for x prints tanh(−0.105), not tanh((−0.105))."""
+        self._bare = all(a.is_Symbol for a in expr.args)
+        try:
+            return super()._print_Function(expr, exp)
+        finally:
+            self._bare = False
 
     def _print_UnevaluatedExpr(self, expr):
         """A kept step: a power stays a power ((1 + e^{−x})^{−2}), a negative factor gets brackets."""

@@ -208,7 +208,7 @@ def sheet_blocks(net, title: str = "The seven formulas (file 004)") -> list:
         grad = b.values[g.notation.delta.format(name=p.name)]
         g_text = number(grad)
         g_text = rf"\left({g_text}\right)" if g_text.startswith("-") else g_text
-        rows.append(Row(here + "'", rf"= {here} - \mathit{{lr}} \cdot {e} = {number(now)} - "
+        rows.append(Row(here + "'", rf"= {here} - \mathrm{{lr}} \cdot {e} = {number(now)} - "
                         rf"{number(g.spec.learning_rate)} \times {g_text} = {changed_value(now, new, b.nums)}"))
     blocks.append(Equation(rows))
     return blocks
