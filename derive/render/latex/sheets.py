@@ -177,7 +177,8 @@ def _rows(line: Line) -> list[Row]:
     lhs = latex_name(line.name, "seven")
     note = ""
     if line.proof is not None:
-        mark = r"\text{proved by SymPy}" if line.proof else r"\text{NOT PROVED}"
+        mark = (r"\text{NOT PROVED}" if not line.proof else r"\text{proved by SymPy}" if line.proof.exact
+                else rf"\text{{{line.proof.method}}}")      # a numeric check is never called proved
         note = rf"{lhs} = {partial('E', line.of, 'seven')}\ \ {mark}"
     value = number(line.value)
     if line.numbers == line.text:
