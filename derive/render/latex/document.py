@@ -17,7 +17,7 @@ from derive.core.primitives import ACTIVATIONS
 from derive.render.latex.blocks import (Equation, Figure, Heading, Row, Table, Text, equation_md, equation_tex,
                                        table_md, table_tex, wrapped)
 from derive.render.latex.compact import compact_derivations, delta_blocks
-from derive.render.latex.figure import tikz, weights_table
+from derive.render.latex.figure import tikz, weight_matrices, weights_table
 from derive.render.latex.identities import identity_blocks, identity_names
 from derive.render.latex.names import latex_name, style_of
 from derive.render.latex.printer import latex, number, with_numbers
@@ -39,6 +39,7 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage{tikz}
 \usetikzlibrary{positioning}
 \usepackage{longtable}
+\setcounter{MaxMatrixCols}{20}
 \allowdisplaybreaks
 \setlength{\parindent}{0pt}
 \setlength{\parskip}{4pt}
@@ -148,6 +149,14 @@ def blocks(net, digits: int = 3, which=ALL_STEPS, full: bool = False) -> list:
             f"rounded for printing.")
     out = [Heading("The network", 1), Text(desc),
            Figure(tikz(net), "The network, with every weight on its edge.", weights_table(net))]
+    matrices = weight_matrices(net)
+    if matrices:         # a layer too wide to label its edges: its weights beside the figure
+        out[-1] = Figure(out[-1].tikz, "The network; the weights of its wider layers below, one row per neuron.",
+                         out[-1].markdown)
+        for caption, names, values in matrices:
+            wide = names.split(r" \\ ")[0].count("&") + 1 > 4       # names and values side by side fit 4 columns
+            out += [Text(caption), Equation([Row("", names), Row("", "= " + values)] if wide
+                                            else [Row(names, "= " + values)])]
     out += _forward(net, nums) + _error(net, nums) + delta_blocks(net, nums)
     out += _derivations(net, nums, which) if full else compact_derivations(net, nums, which)
     out += _summary(net, nums)
