@@ -39,6 +39,7 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage{tikz}
 \usetikzlibrary{positioning}
 \usepackage{longtable}
+\usepackage{graphicx}
 \setcounter{MaxMatrixCols}{20}
 \allowdisplaybreaks
 \setlength{\parindent}{0pt}
