@@ -336,3 +336,15 @@ def test_a_negative_number_inside_a_function_gets_no_second_bracket():
     net = _relu_net(("tanh", "sigmoid"))
     got = with_numbers(net.graph.nodes["out_h2"].definition, net.values(), 3)
     assert got == r"\tanh{\left(-0.47 \right)}"
+
+
+def test_no_minus_zero_and_no_minus_of_a_negative():
+    """−t·log o with t = 0 prints 0 × log(0.386); 1/(1 + e^{−net}) at net = −0.45 prints e^{0.45}."""
+    from derive.render.latex.printer import with_numbers
+    from conftest import EXAMPLES
+    net = derive.load(EXAMPLES / "tanh_softmax_3_4_2.toml")
+    assert with_numbers(net.graph.nodes["E_o2"].definition, net.values()) == r"0 \times \log{\left(0.386 \right)}"
+    # net_o1 = 0.1·0.5 + 0.5·(−1) + 0 = −0.45
+    net = derive.network([2, 2], ["sigmoid"], inputs=[0.5, -1], targets=[0.2, 0.8], weights=[0.1, 0.5, 0.2, 0.3],
+                         biases=[0, 0])
+    assert with_numbers(net.graph.nodes["out_o1"].definition, net.values()) == r"\frac{1}{1 + e^{0.45}}"
