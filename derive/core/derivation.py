@@ -214,7 +214,7 @@ class Structure:
         self.bp, self.g = bp, bp.net
         self._forms: dict[tuple[str, str], bool] = {}
         self._edges: dict[tuple[str, str], tuple[str, str]] = {}    # edge -> its form's key
-        self._kinks = False
+        self._kinks: set[tuple[str, str]] = set()                     # edges with a step (ReLU-type rules)
 
     # 1 -------------------------------------------------------------------------------------------
     def _in_parents(self, child: Node, expr: sp.Expr) -> sp.Expr:
@@ -234,7 +234,8 @@ class Structure:
             node = self.g.nodes[child]
             closed = self._in_parents(node, node.local[parent])
             reference = sp.diff(node.definition, self.g.nodes[parent].symbol)
-            self._kinks |= reference.has(sp.Heaviside, sp.Piecewise) or closed.has(sp.Heaviside, sp.Piecewise)
+            if reference.has(sp.Heaviside, sp.Piecewise) or closed.has(sp.Heaviside, sp.Piecewise):
+                self._kinks.add((child, parent))
             self._edges[(child, parent)] = self._form(closed, reference)
         return self._forms[self._edges[(child, parent)]]
 
@@ -281,7 +282,7 @@ class Structure:
         locals_hold = all([self.local_holds(c, p) for c, p in edges])     # every edge, for the count
         deltas = self.deltas_hold(d)
         same, paths = self.polynomial_holds(d)
-        kinks = "; equal except at a kink (net = 0), where the rule takes a side" if self._kinks else ""
+        kinks = "; equal except at a kink (net = 0), where the rule takes a side" if self._kinks & set(edges) else ""
         forms = len({self._edges[e] for e in edges})
         detail = (f"{len(edges)} local derivatives = sympy.diff of their definitions ({forms} forms "
                   f"proved by cancellation){kinks}; the δ form is their chain-rule recursion")

@@ -208,3 +208,10 @@ def test_structural_proof_fails_on_a_wrong_path(examples):
     wrong = (derive.core.derivation.Factor(first[0].num, first[0].den, sp.S(2) * first[0].closed),) + first[1:]
     d.__dict__["paths"] = (wrong,) + d.paths[1:]
     assert not d.prove()["path sum = diff"].holds
+
+
+def test_structural_proof_says_where_a_kink_is_involved(examples):
+    relu = _net_232(["relu", "sigmoid"], "bce", "shared")
+    assert "kink" in relu.derivation("w1").prove()["delta form = diff"].detail        # through relu's step
+    assert "kink" not in relu.derivation("w7").prove()["delta form = diff"].detail    # output layer: sigmoid only
+    assert "kink" not in derive.load(examples / "mazur_2_2_2.toml").derivation("w1").prove()["path sum = diff"].detail
