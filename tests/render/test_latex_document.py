@@ -338,3 +338,9 @@ def test_every_identity_is_shown_for_some_network():
 def test_documents_for_the_new_activations_compile(tmp_path, name):
     (tmp_path / "net.tex").write_text(tex(new_activation_net(NEW_ACTIVATION_NETS[name])))
     assert_compiles(tmp_path / "net.tex")
+
+
+def test_markdown_tables_for_the_compact_form():
+    """File 003: ∂E_total/∂w5 = 0.0259 and w5⁺ = 0.437, here as a row of the output weights' table."""
+    text = markdown(derive.load(example("wikidocs_2_2_2")))
+    assert r"| $w_{5}$ | $\delta_{z_{3}} \cdot h_{1}$ | $0.0499 \times 0.520$ | $0.0259$ | $0.437$ |" in text
