@@ -41,4 +41,4 @@ def test_python_example_runs():
     net, d = namespace["net"], namespace["d"]
     assert net.gradients()["w5"] == pytest.approx(0.082167040564, abs=1e-12)   # NOTES-DIGEST.md, file 000
     assert len(d.paths) == 2 and all(len(p) == 5 for p in d.paths)
-    assert all(p.holds and p.method == "simplify" for p in d.prove().values())
+    assert all(p.holds and p.method == "structural" for p in d.prove().values())

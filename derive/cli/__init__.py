@@ -25,8 +25,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from derive import __version__
 from derive.errors import DeriveError
 from derive.cli import chain, check, check_code, exercise, fit, gradients, grade, latex, notes, sweep, train
+from derive.cli.common import warn_unusual_pair
 
 __all__ = ["main"]
 
@@ -36,14 +38,21 @@ COMMANDS = [gradients, chain, check, check_code, train, sweep, latex, notes, fit
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="derive", description="Check backpropagation by deriving it.")
+    parser.add_argument("--version", action="version", version=f"derive {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.add_parser(sub)
+    for action in sub._choices_actions:          # each command's --help opens with its one-line summary
+        page = sub.choices[action.dest]
+        if not page.description and action.help:
+            page.description = action.help[0].upper() + action.help[1:] + "."
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    for spec in ([args.spec] if isinstance(getattr(args, "spec", None), str) else getattr(args, "spec", None) or []):
+        warn_unusual_pair(spec)
     try:
         return args.run(args)
     except DeriveError as exc:

@@ -18,7 +18,10 @@ from derive.errors import DeriveError
 from derive.cli.latex import OptionError, add_options, load_network
 from derive.core.fitspec import is_fit_spec, load_fit_spec
 from derive.render.latex import markdown, tex, write
+from derive.extras import MissingExtra
+from derive.numeric.fit import run_fit
 from derive.render.latex.matrix import fit_markdown, fit_tex
+from derive.render.plots import plot_fits
 import tomllib
 
 INSTALL = "apt-get install texlive-latex-base texlive-latex-recommended texlive-pictures"
@@ -34,6 +37,11 @@ def add_parser(sub) -> None:
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="FILE.tex or FILE.md")
     p.add_argument("--force", action="store_true", help="overwrite FILE (and FILE.pdf) if they exist")
     p.add_argument("--pdf", action="store_true", help="also run pdflatex on FILE.tex, writing FILE.pdf")
+    p.add_argument("--full", action="store_true",
+                   help="every parameter's whole derivation (default: one of each kind in full, the rest as tables)")
+    p.add_argument("--no-run", action="store_true",
+                   help="fit specs: leave out the run (by default the fit is trained and its accuracy, final "
+                        "loss and loss curve, FILE-loss.png where matplotlib is installed, go in the document)")
     add_options(p)
     p.set_defaults(run=run)
 
@@ -55,16 +63,31 @@ def run(args) -> int:
         raise OptionError(f"-o: expected a file in an existing directory, got {args.output!r}")
     fit = fit_spec_or_none(args.spec)
     if fit is not None:
-        text = fit_tex(fit) if kind == ".tex" else fit_markdown(fit)
+        result = None if args.no_run else run_fit(fit)
+        figure = _loss_figure(result, out, args.force) if result is not None else None
+        text = (fit_tex if kind == ".tex" else fit_markdown)(fit, result, figure)
     else:
         net = load_network(args)
-        text = tex(net, args.digits) if kind == ".tex" else markdown(net, args.digits)
+        render = tex if kind == ".tex" else markdown
+        text = render(net, args.digits, full=args.full)
     write(out, text, force=args.force)
     print(f"wrote {out}")
     if args.pdf:
         compile_pdf(out, pdf)
         print(f"wrote {pdf}")
     return 0
+
+
+def _loss_figure(result, out: Path, force: bool) -> str | None:
+    """FILE-loss.png beside the document (its name, for the document), or None without matplotlib."""
+    png = out.with_name(f"{out.stem}-loss.png")
+    if png.exists() and not force:
+        raise OptionError(f"{png}: exists; pass --force to overwrite it")
+    try:
+        plot_fits([result], png)
+    except MissingExtra:
+        return None
+    return png.name
 
 
 def fit_spec_or_none(path: str):
@@ -80,9 +103,9 @@ def compile_pdf(tex_file: Path, pdf: Path) -> None:
     """pdflatex in a scratch directory beside the output; the PDF moved into place only on success."""
     scratch = tempfile.mkdtemp(dir=tex_file.parent, prefix=".derive-pdflatex-")
     try:
-        done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error",
-                               f"-output-directory={scratch}", str(tex_file)],
-                              capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error",   # in the folder: figures
+                               f"-output-directory={os.path.abspath(scratch)}", tex_file.name],
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL, cwd=tex_file.parent)
         built = Path(scratch) / (tex_file.stem + ".pdf")
         if done.returncode != 0 or not built.exists():
             first = next((l for l in done.stdout.splitlines() if l.startswith("!")), "see pdflatex's log")

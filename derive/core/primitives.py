@@ -236,6 +236,7 @@ class Loss:
     samples: Callable | None = None          # (Z, A, Y, xp) -> each sample's loss (rows), stable
     clipped: Callable | None = None          # (A, Y, xp, c) -> the notes' clipped form of the same
     distribution: bool = False               # targets are a distribution over the outputs (one-hot classes)
+    usually: tuple[tuple[str, str], ...] = ()  # (output activation, the loss users usually mean with it)
 
 
 def _residual(t: Expr, o: Expr, output_first: bool) -> Expr:
@@ -260,11 +261,12 @@ LOSSES: dict[str, Loss] = {
     for l in (
         Loss("half_sse", lambda t, o, n, of: sp.Rational(1, 2) * _residual(t, o, of) ** 2,
              lambda t, o, n, of: _scaled_residual(1, t, o, of), "E = Σ ½(t − o)²", r"\tfrac12 \sum (t - o)^2",
-             link="identity", samples=lambda Z, A, Y, xp: 0.5 * ((Y - A) ** 2).sum(axis=1)),
+             link="identity", samples=lambda Z, A, Y, xp: 0.5 * ((Y - A) ** 2).sum(axis=1),
+             usually=(("softmax", "cross_entropy"),)),
         Loss("mse", lambda t, o, n, of: _residual(t, o, of) ** 2 / n,
              lambda t, o, n, of: _scaled_residual(sp.Rational(2, n), t, o, of),
              "E = mean over outputs of (t − o)² (Keras 'mse')", r"\tfrac1n \sum (t - o)^2",
-             samples=lambda Z, A, Y, xp: ((Y - A) ** 2).mean(axis=1)),
+             samples=lambda Z, A, Y, xp: ((Y - A) ** 2).mean(axis=1), usually=(("softmax", "cross_entropy"),)),
         Loss("bce", lambda t, o, n, of: -(t * sp.log(o) + (1 - t) * sp.log(1 - o)),
              lambda t, o, n, of: -(t / o - (1 - t) / (1 - o)),
              "E = Σ −(t log o + (1 − t) log(1 − o)), summed over outputs",
@@ -278,9 +280,17 @@ LOSSES: dict[str, Loss] = {
              "E = −Σ t log o", r"-\sum t \log o", outputs=("softmax", "sigmoid"), link="softmax", takes_logs=True,
              distribution=True,
              samples=lambda Z, A, Y, xp: -(Y * _log_softmax(Z, xp)).sum(axis=1),
-             clipped=lambda A, Y, xp, c: -(Y * xp.log(xp.clip(A, c, 1 - c))).sum(axis=1)),
+             clipped=lambda A, Y, xp, c: -(Y * xp.log(xp.clip(A, c, 1 - c))).sum(axis=1),
+             usually=(("sigmoid", "bce"),)),
     )
 }
+
+
+def unusual_pair(output_activation: str, loss_name: str) -> str | None:
+    """The loss users usually mean with this output activation, where the pair given is unusual
+    (from each Loss's `usually`: sigmoid with cross_entropy is usually bce); None for a usual pair."""
+    entry = LOSSES.get(loss_name)
+    return dict(entry.usually).get(output_activation) if entry else None
 
 BIAS_SCHEMES = ("per_neuron", "shared", "none")
 

@@ -14,7 +14,7 @@ import numpy as np
 from derive.errors import OptionError
 from derive.extras import require
 
-__all__ = ["check_png_path", "plot_losses", "plot_sweep", "plot_fits"]
+__all__ = ["check_png_path", "plot_losses", "plot_sweep", "plot_fits", "loss_axis", "fit_label"]
 
 
 def check_png_path(path) -> Path:
@@ -42,18 +42,43 @@ def _save(fig, path) -> None:
         plt.close(fig)
 
 
+def loss_axis(ax, x, losses, label: str = "", **style) -> str:
+    """Losses on a log axis where they are all positive; a loss of exactly 0 (a ReLU net that fits) marked
+    at the axis' floor instead of squashing it to 1e-300; any negative loss: a linear axis. Returns the scale."""
+    x, losses = np.asarray(x), np.asarray(losses, dtype=float)
+    positive = losses > 0
+    if (losses < 0).any() or not positive.any():
+        ax.plot(x, losses, label=label, **style)
+        return "linear"
+    if positive.sum() < 3:
+        style.setdefault("marker", "o")       # one or two positive losses: points, not an invisible line
+    ax.semilogy(x[positive], losses[positive], label=label, **style)
+    low = losses[positive].min()
+    if not positive.all():
+        floor = low / 10
+        ax.plot(x[~positive], np.full((~positive).sum(), floor), "v", color="C3", ms=4,
+                label=f"loss exactly 0 (drawn at {floor:.1e})")
+        ax.set_ylim(bottom=floor / 3)
+    return "log"
+
+
+def fit_label(result) -> str:
+    """A fit's name in a legend: its spec's title, the file name only where it has none."""
+    return result.spec.title or (Path(result.spec.source).stem if result.spec.source else "fit")
+
+
 def plot_losses(result, path, title: str = "") -> None:
     """The loss of every epoch (log scale), the stop marked where the run stopped."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
     losses = np.asarray(result.losses, dtype=float)
     epochs = np.arange(len(losses))
-    ax.semilogy(epochs, np.maximum(losses, np.finfo(float).tiny), lw=1.6, color="C0", label="loss E (before the update)")
+    scale = loss_axis(ax, epochs, losses, "loss E (before the update)", lw=1.6, color="C0")
     if result.stopped_at_epoch is not None:
         ax.axvline(result.stopped_at_epoch, color="C3", ls="--", lw=1,
                    label=f"stopped at epoch {result.stopped_at_epoch}")
     ax.set_xlabel("epoch (from 0)")
-    ax.set_ylabel("loss (log scale)")
+    ax.set_ylabel(f"loss ({scale} scale)")
     ax.set_title(title or "training loss")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
@@ -78,13 +103,25 @@ def plot_sweep(result, path, title: str = "") -> None:
         top.set_yscale("log")
     top.legend()
     top.grid(True, alpha=0.3)
-    bottom.semilogy(x, np.maximum(result.loss.astype(float), np.finfo(float).tiny), ".", color="C2")
-    bottom.set_ylabel("final loss (log scale)")
-    bottom.set_xlabel("learning rate" if result.varied == "lr" else "copy")
+    scale = loss_axis(bottom, x, result.loss.astype(float), "final loss", marker=".", ls="-", color="C2")
+    bottom.set_ylabel(f"final loss ({scale} scale)")
+    bottom.set_xlabel("learning rate (log scale)" if _log_lrs(result) else
+                      "learning rate" if result.varied == "lr" else "copy")
+    if _log_lrs(result):
+        bottom.set_xscale("log")
+    bottom.legend(fontsize=8)
     bottom.grid(True, which="both", alpha=0.3)
     top.set_title(title or "sweep")
     fig.tight_layout()
     _save(fig, path)
+
+
+def _log_lrs(result) -> bool:
+    """A sweep over learning rates spanning more than a factor of 3 reads on a log axis."""
+    if result.varied != "lr":
+        return False
+    lrs = np.asarray(result.lrs, dtype=float)
+    return bool((lrs > 0).all() and lrs.max() / lrs.min() > 3)
 
 
 def plot_fits(results, path, ymax: float | None = None) -> None:
@@ -92,8 +129,7 @@ def plot_fits(results, path, ymax: float | None = None) -> None:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
     for r in results:
-        label = Path(r.spec.source).stem if r.spec.source else r.spec.title
-        ax.plot(range(len(r.losses)), r.losses, label=label, linewidth=1.5)
+        ax.plot(range(len(r.losses)), r.losses, label=textwrap.fill(fit_label(r), 60), linewidth=1.5)
     ax.set_xlabel("epoch")
     ax.set_ylabel(f"loss ({results[0].spec.fit.report_loss} over samples)")
     ax.set_ylim(0, ymax)

@@ -8,10 +8,23 @@ from __future__ import annotations
 from typing import Iterable, Sequence
 
 import sympy as sp
+from sympy.printing.str import StrPrinter
 
 from derive.core.derivation import Derivation, Factor
 
-__all__ = ["table", "partial", "path_text", "derivation_text", "number"]
+__all__ = ["table", "partial", "path_text", "derivation_text", "number", "formula", "TextPrinter"]
+
+
+class TextPrinter(StrPrinter):
+    """SymPy's str in the notes' order, ReLU's step written 𝟙[net > 0] (not Heaviside(net, 0))."""
+
+    def _print_Heaviside(self, expr):
+        return f"𝟙[{self._print(expr.args[0])} > 0]"
+
+
+def formula(expr: sp.Expr) -> str:
+    """An expression for the terminal, terms in the order the rules build them."""
+    return TextPrinter({"order": "none"}).doprint(expr)
 
 
 def number(x: float, digits: int = 9) -> str:
@@ -46,7 +59,7 @@ def derivation_text(d: Derivation, values: dict[str, float]) -> str:
                 continue
             seen.add((f.num, f.den))
             value = float(f.closed.xreplace(subs))
-            lines.append(f"  {partial(f.num, f.den):<22} = {sp.sstr(f.closed, order='none'):<32} = {number(value)}")
+            lines.append(f"  {partial(f.num, f.den):<22} = {formula(f.closed):<32} = {number(value)}")
     products = []
     for path in d.paths:
         product = 1.0

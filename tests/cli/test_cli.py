@@ -74,5 +74,39 @@ def test_missing_file_exits_2(tmp_path):
 def test_chain_prove_reports_proofs(examples, capsys):
     assert main(["chain", str(examples / "seven_2_2_2.toml"), "w1", "--prove", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["proofs"]["delta form = diff"] == {"holds": True, "method": "simplify", "detail": ""}
+    proof = data["proofs"]["delta form = diff"]
+    assert proof["holds"] is True and proof["method"] == "structural"
+    assert "local derivatives = sympy.diff of their definitions" in proof["detail"]
     assert data["proofs"]["path sum = diff"]["holds"] is True
+
+
+# --- issue 11: --version, a description per command, unusual activation/loss pairs -------------------
+
+def test_version(capsys):
+    import derive as package
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out.strip() == f"derive {package.__version__}"
+
+
+def test_every_command_help_opens_with_a_description():
+    from derive.cli import build_parser
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    for name, page in sub.choices.items():
+        assert page.description and "\n" not in page.description.strip(), name
+        assert " ".join(page.format_help().split("\n\n")[1].split()) == " ".join(page.description.split())
+
+
+@pytest.mark.parametrize("act, loss, meant", [("sigmoid", "cross_entropy", "bce"), ("softmax", "half_sse", "cross_entropy"),
+                                              ("sigmoid", "bce", None), ("softmax", "cross_entropy", None),
+                                              ("sigmoid", "half_sse", None)])
+def test_an_unusual_pair_warns_and_still_runs(tmp_path, capsys, act, loss, meant):
+    spec = tmp_path / "net.toml"
+    spec.write_text(f'[network]\nlayers = [2, 2]\nactivations = ["{act}"]\nloss = "{loss}"\nbias = "none"\n'
+                    '[values]\ninputs = [0.5, 0.1]\ntargets = [1.0, 0.0]\nweights = [0.1, 0.2, 0.3, 0.4]\n')
+    assert main(["gradients", str(spec)]) == 0
+    err = capsys.readouterr().err
+    if meant:
+        assert err.count("\n") == 1 and "warning" in err and f"loss = {meant!r} is the usual pair" in err
+    else:
+        assert err == ""

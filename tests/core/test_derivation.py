@@ -138,13 +138,80 @@ def test_derivation_does_not_enumerate_paths(examples):
 
 
 def test_prove_uses_simplify_on_small_nets_and_says_when_it_does_not(examples):
-    small = derive.load(examples / "mazur_2_2_2.toml").derivation("w1").prove()
+    small = derive.load(examples / "mazur_2_2_2.toml").derivation("w1").prove(symbolic=True)
     assert all(p.holds and p.method == "simplify" for p in small.values())
-    big = derive.load(examples / "forward_3_layer.toml").derivation("w1").prove()
-    assert all(p.holds and p.method == "random points" and "simplify skipped" in p.detail for p in big.values())
+    big = derive.load(examples / "forward_3_layer.toml").derivation("w1")
+    assert all(p.holds and p.method == "structural" for p in big.prove().values())      # exact, by default
+    checked = big.prove(symbolic=False)          # numeric: "checked at 5 points", never "proved"
+    assert all(p.holds and p.method == "checked at 5 points" for p in checked.values())
 
 
 def test_prove_catches_a_wrong_expression():
     x = sp.Symbol("x", real=True)
     assert not derive.prove_equal(sp.exp(x) / (1 + sp.exp(x)) ** 2, sp.exp(x) / (1 + sp.exp(x)))
     assert not derive.prove_equal(x**2, x**2 * (1 + sp.Float(1e-9)), symbolic=False)
+
+
+# --- the structural proof (issue 11) ---------------------------------------------------------------
+
+STRUCTURAL_NETS = {
+    "relu-sigmoid bce": (["relu", "sigmoid"], "bce", "shared"),
+    "leaky-softmax ce": (["leaky_relu", "softmax"], "cross_entropy", "per_neuron"),
+    "softplus-tanh mse": (["softplus", "tanh"], "mse", "none"),
+    "tanh-identity half_sse": (["tanh", "identity"], "half_sse", "per_neuron"),
+}
+
+
+def _net_232(acts, loss, bias):
+    nb = {"per_neuron": 5, "shared": 2, "none": 0}[bias]
+    return derive.network([2, 3, 2], acts, inputs=[0.3, -0.2], targets=[0.2, 0.8],
+                          weights=[0.1, -0.2, 0.3, 0.4, -0.5, 0.6, 0.2, -0.1, 0.3, 0.5, -0.4, 0.1],
+                          biases=[0.1] * nb, loss=loss, bias=bias)
+
+
+@pytest.mark.parametrize("name", sorted(STRUCTURAL_NETS))
+def test_structural_proof_holds_and_agrees_with_points(name):
+    """Exact for every parameter; the independent numeric comparison with sympy.diff agrees."""
+    net = _net_232(*STRUCTURAL_NETS[name])
+    for param in net.trained:
+        d = net.derivation(param)
+        proofs = d.prove()
+        assert all(p.holds and p.method == "structural" and p.exact for p in proofs.values()), (param, proofs)
+        checked = d.prove(symbolic=False)
+        assert all(p.holds and p.method == "checked at 5 points" and not p.exact for p in checked.values())
+
+
+def test_structural_proof_fails_on_a_wrong_local_derivative(examples):
+    """σ′ written out(1 + out) instead of out(1 − out): the local check against sympy.diff fails."""
+    net = derive.load(examples / "mazur_2_2_2.toml")
+    out, node = sp.Symbol("out_o1", real=True), net.graph.nodes["out_o1"]
+    node.local["net_o1"] = out * (1 + out)
+    assert not net.derivation("w5").prove()["delta form = diff"].holds
+
+
+def test_structural_proof_fails_on_a_wrong_delta(examples):
+    """δ_net_h1 defined with w6 where w5 belongs: not the chain rule's recursion."""
+    net = derive.load(examples / "mazur_2_2_2.toml")
+    bp = net.backprop
+    d = bp.deltas["out_h1"]
+    w5, w6 = sp.symbols("w5 w6", real=True)
+    bp.deltas["out_h1"] = type(d)(d.node, d.symbol, d.definition.xreplace({w5: w6}))
+    assert not net.derivation("w1").prove()["delta form = diff"].holds
+    assert net.derivation("w5").prove()["delta form = diff"].holds      # w5's δ form does not reach out_h1
+
+
+def test_structural_proof_fails_on_a_wrong_path(examples):
+    """A path with a factor that is not the graph's local derivative: the path sum is not the δ form."""
+    net = derive.load(examples / "mazur_2_2_2.toml")
+    d = net.derivation("w1")
+    first = d.paths[0]
+    wrong = (derive.core.derivation.Factor(first[0].num, first[0].den, sp.S(2) * first[0].closed),) + first[1:]
+    d.__dict__["paths"] = (wrong,) + d.paths[1:]
+    assert not d.prove()["path sum = diff"].holds
+
+
+def test_structural_proof_says_where_a_kink_is_involved(examples):
+    relu = _net_232(["relu", "sigmoid"], "bce", "shared")
+    assert "kink" in relu.derivation("w1").prove()["delta form = diff"].detail        # through relu's step
+    assert "kink" not in relu.derivation("w7").prove()["delta form = diff"].detail    # output layer: sigmoid only
+    assert "kink" not in derive.load(examples / "mazur_2_2_2.toml").derivation("w1").prove()["path sum = diff"].detail

@@ -107,7 +107,7 @@ def test_file_000_output_weights_one_path(mazur_f, w, o):
     frac(OUT["h1"], NET["h1"]) + r" &= \mathit{out}_{h1} \cdot \left(1 - \mathit{out}_{h1}\right)",
     frac(NET["h1"], "w_{1}") + " &= i_{1}",
     frac(NET["o2"], OUT["h1"]) + " &= w_{7}",
-    r"&+ \left(- (\mathit{target}_{o2} - \mathit{out}_{o2})\right) \cdot \mathit{out}_{o2} \cdot "
+    r"&- (\mathit{target}_{o2} - \mathit{out}_{o2}) \cdot \mathit{out}_{o2} \cdot "     # no + (−(…)): the sign leads
     r"\left(1 - \mathit{out}_{o2}\right) \cdot w_{7} \cdot \mathit{out}_{h1} \cdot \left(1 - \mathit{out}_{h1}\right) \cdot i_{1}",
 ])
 def test_file_000_closed_forms_of_w1(mazur_f, factor):
@@ -262,8 +262,8 @@ def test_a_wrong_back_propagated_formula_is_not_proved():
     r"y_{E} &= y - y_{T} && y_{E} = \frac{\partial E}{\partial y}\ \ \text{proved by SymPy} \\  &= 7 - 10 = -3",
     r"w_{E} &= y_{E} \cdot x && w_{E} = \frac{\partial E}{\partial w}\ \ \text{proved by SymPy} \\  &= \left(-3\right) \times 2 = -6",
     r"b_{E} &= y_{E} \cdot 1 && b_{E} = \frac{\partial E}{\partial b}\ \ \text{proved by SymPy} \\  &= \left(-3\right) \times 1 = -3",
-    r"w' &= w - \mathit{lr} \cdot w_{E} = 3 - 0.01 \times \left(-6\right) = 3.06",
-    r"b' &= b - \mathit{lr} \cdot b_{E} = 1 - 0.01 \times \left(-3\right) = 1.03",
+    r"w' &= w - \mathrm{lr} \cdot w_{E} = 3 - 0.01 \times \left(-6\right) = 3.06",
+    r"b' &= b - \mathrm{lr} \cdot b_{E} = 1 - 0.01 \times \left(-3\right) = 1.03",
 ])
 def test_sheet_rows_of_the_1_1_neuron(row):
     from conftest import EXAMPLES
@@ -305,3 +305,46 @@ def test_shared_step_is_left_out_where_it_adds_nothing(wikidocs, mazur_f):
     from derive.render.latex.steps import shared
     assert shared(wikidocs.derivation("w5"), Numbers(wikidocs)).rows == []     # an output weight: one path
     assert shared(mazur_f.derivation("b1"), Numbers(mazur_f)).rows == []       # a bias shared by two neurons
+
+
+# --- notation a lecturer writes (issue 11) ---------------------------------------------------------
+
+def _relu_net(acts=("relu", "tanh")):
+    # net_h1 = 0.1·0.5 + 0.2·(−0.3) + 0.1 = 0.09 > 0; net_h2 = −0.3·0.5 + 0.4·(−0.3) − 0.2 = −0.47
+    return derive.network([2, 2, 2], list(acts), inputs=[0.5, -0.3], targets=[0.7, 0.2],
+                          weights=[0.1, 0.2, -0.3, 0.4, 0.5, -0.6, 0.7, 0.8], biases=[0.1, -0.2, 0.3, 0.1],
+                          learning_rate=0.1)
+
+
+def test_relu_derivative_is_a_step_in_latex():
+    from derive.render.latex.steps import closed
+    got = text(closed(_relu_net().derivation("w1")))
+    assert r"\mathbf{1}\left[\mathit{net}_{h1} > 0\right]" in got
+    assert "theta" not in got and "Heaviside" not in got
+
+
+def test_relu_derivative_is_a_step_in_the_terminal():
+    from derive.render.text import derivation_text
+    net = _relu_net()
+    out = derivation_text(net.derivation("w1"), net.values())
+    assert "𝟙[net_h1 > 0]" in out and "Heaviside" not in out
+
+
+def test_a_negative_number_inside_a_function_gets_no_second_bracket():
+    """tanh(−0.47), not tanh((−0.47)): the function's own brackets are enough."""
+    from derive.render.latex.printer import with_numbers
+    net = _relu_net(("tanh", "sigmoid"))
+    got = with_numbers(net.graph.nodes["out_h2"].definition, net.values(), 3)
+    assert got == r"\tanh{\left(-0.47 \right)}"
+
+
+def test_no_minus_zero_and_no_minus_of_a_negative():
+    """−t·log o with t = 0 prints 0 × log(0.386); 1/(1 + e^{−net}) at net = −0.45 prints e^{0.45}."""
+    from derive.render.latex.printer import with_numbers
+    from conftest import EXAMPLES
+    net = derive.load(EXAMPLES / "tanh_softmax_3_4_2.toml")
+    assert with_numbers(net.graph.nodes["E_o2"].definition, net.values()) == r"0 \times \log{\left(0.386 \right)}"
+    # net_o1 = 0.1·0.5 + 0.5·(−1) + 0 = −0.45
+    net = derive.network([2, 2], ["sigmoid"], inputs=[0.5, -1], targets=[0.2, 0.8], weights=[0.1, 0.5, 0.2, 0.3],
+                         biases=[0, 0])
+    assert with_numbers(net.graph.nodes["out_o1"].definition, net.values()) == r"\frac{1}{1 + e^{0.45}}"

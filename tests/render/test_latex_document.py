@@ -2,6 +2,7 @@
 compiles every worked example's document (marked `latex`; skipped where pdflatex is missing)."""
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,13 @@ def example(name):
 
 @pytest.fixture(scope="module")
 def mazur_f_tex():
-    return tex(derive.load(example("mazur_2_2_2_F")))
+    """The exhaustive document (--full): every parameter's whole derivation."""
+    return tex(derive.load(example("mazur_2_2_2_F")), full=True)
+
+
+@pytest.fixture(scope="module")
+def mazur_compact_tex():
+    return tex(derive.load(example("mazur_2_2_2")))
 
 
 def test_document_has_every_part(mazur_f_tex):
@@ -56,6 +63,81 @@ def test_forward_pass_with_numbers(mazur_f_tex):
     assert (r"\mathit{net}_{h1} &= w_{1} \cdot i_{1} + w_{2} \cdot i_{2} + b_{1} \cdot 1 \\" "\n"
             r" &= 0.15 \times 0.05 + 0.2 \times 0.1 + 0.35 \times 1 = 0.378") in mazur_f_tex
     assert r"F_{t} &= F_{o1} + F_{o2}" in mazur_f_tex
+
+
+def test_compact_document_derives_one_parameter_of_each_kind_in_full(mazur_compact_tex):
+    """w5 (output layer), w1 (hidden layer) and b2 (biases) get a chain; the others only a table row."""
+    chains = [n for n in range(1, 9) if rf"\frac{{\partial E_{{\mathit{{total}}}}}}{{\partial w_{{{n}}}}} &= "
+              rf"\frac{{\partial E_{{o" in mazur_compact_tex]
+    assert chains == [1, 5]
+    assert r"\frac{\partial E_{\mathit{total}}}{\partial b_{2}} &= \frac{\partial E_{o" in mazur_compact_tex
+    assert r"\frac{\partial E_{\mathit{total}}}{\partial b_{1}} &= \frac{\partial E_{o" not in mazur_compact_tex
+    assert mazur_compact_tex.count(r"\begin{longtable}") == 3        # output weights, hidden weights, biases
+
+
+@pytest.mark.parametrize("row", [
+    # w2: δ_net_h1 · i2 = 0.00877 × 0.1 = 0.000877, w2⁺ = 0.2 − 0.5 × 0.000877 = 0.1996 (Mazur's 0.19956143)
+    r"$w_{2}$ & $\delta_{\mathit{net}_{h1}} \cdot i_{2}$ & $0.00877 \times 0.1$ & $0.000877$ & $0.1996$ \\",
+    # w6: δ_net_o1 · out_h2 = 0.138 × 0.597 = 0.0827 (= (0.45 − 0.408666186)/0.5), w6⁺ = 0.409 (Mazur's 0.408666186)
+    r"$w_{6}$ & $\delta_{\mathit{net}_{o1}} \cdot \mathit{out}_{h2}$ & $0.138 \times 0.597$ & $0.0827$ & $0.409$ \\",
+    r"$b_{1}$ & $\delta_{\mathit{net}_{h1}} + \delta_{\mathit{net}_{h2}}$ & $0.00877 + 0.00995$ & $0.0187$ & $\text{not trained}$",
+])
+def test_compact_tables_give_every_parameter_of_a_kind(mazur_compact_tex, row):
+    assert row in mazur_compact_tex
+
+
+def test_the_delta_terms_are_named_and_defined(mazur_compact_tex):
+    """δ_o1 = ∂E/∂net_o1 = ∂E/∂out_o1 · out_o1(1 − out_o1) = 0.741 × 0.751 × 0.249 = 0.138 (Mazur: 0.74136507 ×
+    0.186815602); ∂E/∂out_h1 = δ_o1·w5 + δ_o2·w7 (Mazur: 0.036350306 = 0.138498562·0.4 − 0.038098236·0.5)."""
+    E = r"\frac{\partial E_{\mathit{total}}}"
+    assert (E + r"{\partial \mathit{out}_{o1}} &= - (\mathit{target}_{o1} - \mathit{out}_{o1}) \\" "\n"
+            r" &= - (0.01 - 0.751) = 0.741") in mazur_compact_tex
+    assert (r"\delta_{\mathit{net}_{o1}} &= " + E + r"{\partial \mathit{net}_{o1}} = " + E
+            + r"{\partial \mathit{out}_{o1}} \cdot \mathit{out}_{o1} \cdot \left(1 - \mathit{out}_{o1}\right) \\" "\n"
+            r" &= 0.741 \times 0.751 \times \left(1 - 0.751\right) = 0.138") in mazur_compact_tex
+    assert (E + r"{\partial \mathit{out}_{h1}} &= \delta_{\mathit{net}_{o1}} \cdot w_{5} + \delta_{\mathit{net}_{o2}} \cdot w_{7}"
+            r" \\" "\n" r" &= 0.138 \times 0.4 + \left(-0.0381\right) \times 0.5 = 0.0364") in mazur_compact_tex
+    assert (E + r"{\partial w_{1}} &= \delta_{\mathit{net}_{h1}} \cdot "
+            r"\frac{\partial \mathit{net}_{h1}}{\partial w_{1}}") in mazur_compact_tex
+
+
+def test_after_one_update_uses_the_documents_digits(mazur_compact_tex):
+    summary = mazur_compact_tex.split("After one update")[1]
+    assert r"w_{1}^{+} &= 0.1498" in summary and r"w_{5}^{+} &= 0.359" in summary   # Mazur: 0.149780716, 0.35891648
+    assert "0.149780716" not in summary
+
+
+def test_z_h_o_document_writes_the_sigmoid_in_its_own_names():
+    text = tex(derive.load(example("wikidocs_2_2_2")))
+    assert "The sigmoid's derivative (file 000)" not in text and "The sigmoid's derivative" in text
+    assert r"\frac{d\,o}{dz} &= \frac{d}{d z} \frac{1}{1 + e^{- z}}" in text
+    assert r"\mathit{out}" not in text
+
+
+def test_seven_writes_lr_upright():
+    text = tex(derive.load(example("seven_2_1")))
+    assert r"\mathrm{lr}" in text and r"\mathit{lr}" not in text
+
+
+@pytest.mark.latex
+@needs_pdflatex
+@pytest.mark.parametrize("spec, most", [("mazur_2_2_2", 6), ("tanh_softmax_3_4_2", 12)])
+def test_compact_documents_are_short(tmp_path, spec, most):
+    """Mazur's 2-2-2 in at most 6 pages (11 in full), a 3-4-2 tanh/softmax net in at most 12 (33 in full)."""
+    out = tmp_path / f"{spec}.tex"
+    assert main(["notes", str(example(spec)), "-o", str(out)]) == 0
+    assert_compiles(out)
+    log = out.with_suffix(".log").read_text(errors="replace")
+    pages = int(re.search(r"Output written on .*? \((\d+) pages?", log).group(1))
+    assert pages <= most
+
+
+def test_notes_full_keeps_every_derivation(tmp_path):
+    out = tmp_path / "m.tex"
+    assert main(["notes", str(example("mazur_2_2_2")), "-o", str(out), "--full"]) == 0
+    text = out.read_text()
+    assert all(rf"\partial w_{{{n}}}}} &= \frac{{\partial E_{{o" in text for n in range(1, 9))
+    assert r"\begin{longtable}" not in text
 
 
 def test_linear_documents_carry_the_seven_formula_sheet():
@@ -133,7 +215,7 @@ def test_pdf_without_pdflatex_says_how_to_install(tmp_path, capsys, monkeypatch)
     (["wikidocs_2_2_2", "w5", "--steps", "update"], r"= 0.45 - 0.5 \times 0.0259 = 0.437"),
     (["mazur_2_2_2", "w5", "--steps", "chain", "--error-letter", "F"], r"\frac{\partial F_{t}}{\partial w_{5}}"),
     (["mazur_2_2_2", "w5", "--steps", "chain"], r"\frac{\partial E_{\mathit{total}}}{\partial w_{5}}"),
-    (["seven_1_1", "--sheet"], r"w' &= w - \mathit{lr} \cdot w_{E} = 3 - 0.01 \times \left(-6\right) = 3.06"),
+    (["seven_1_1", "--sheet"], r"w' &= w - \mathrm{lr} \cdot w_{E} = 3 - 0.01 \times \left(-6\right) = 3.06"),
     (["seven_1_1", "w1", "--markdown"], r"\begin{aligned}"),
 ])
 def test_latex_command(capsys, args, expected):
@@ -256,3 +338,9 @@ def test_every_identity_is_shown_for_some_network():
 def test_documents_for_the_new_activations_compile(tmp_path, name):
     (tmp_path / "net.tex").write_text(tex(new_activation_net(NEW_ACTIVATION_NETS[name])))
     assert_compiles(tmp_path / "net.tex")
+
+
+def test_markdown_tables_for_the_compact_form():
+    """File 003: ∂E_total/∂w5 = 0.0259 and w5⁺ = 0.437, here as a row of the output weights' table."""
+    text = markdown(derive.load(example("wikidocs_2_2_2")))
+    assert r"| $w_{5}$ | $\delta_{z_{3}} \cdot h_{1}$ | $0.0499 \times 0.520$ | $0.0259$ | $0.437$ |" in text

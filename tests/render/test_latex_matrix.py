@@ -2,6 +2,7 @@
 the scalar derivations' one, and `derive notes` for fit specs, compiled by pdflatex (marked `latex`)."""
 
 import dataclasses
+import importlib.util
 import re
 import subprocess
 import sys
@@ -121,17 +122,26 @@ def test_notes_for_the_dual_layer(tmp_path, capsys):
     assert r"&= \frac{1}{m} X^{T} \left(-\left(Y - A_{2}\right) W_{2}^{T} \odot A_{1}" in text
     assert "These 4 formulas are proved equal to the scalar chain rule" in text
     assert "on a 2-2-1 net" in text and "$m = 2$" in text
+    # the update step and the run (issue 11): the notes print accuracy 0.956140350877193, loss 0.0688368213
+    assert r"W_{1} &\leftarrow W_{1} - \eta\, \frac{\partial L}{\partial W_{1}}" in text
+    assert r"$\eta = 1$" in text and "once an epoch" in text
+    assert r"\text{accuracy} &= 0.956140" in text and r"&= 0.0688368" in text and "114 test samples" in text
+    assert "accuracy agrees" in text and "loss agrees" in text
+    if importlib.util.find_spec("matplotlib"):
+        assert r"\includegraphics[width=0.8\linewidth]{dual-loss.png}" in text
+        assert (tmp_path / "dual-loss.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_notes_markdown_and_per_sample(tmp_path):
     out = tmp_path / "neuron.md"
-    assert main(["notes", str(ROOT / "worked_examples/file001_neuron.toml"), "-o", str(out)]) == 0
+    assert main(["notes", str(ROOT / "worked_examples/file001_neuron.toml"), "-o", str(out), "--no-run"]) == 0
     text = out.read_text()
     assert text.startswith("# ") and "$$\n\\begin{aligned}" in text and r"\begin{document}" not in text
     assert "so $m = 1$" in text and r"\frac{1}{m}" not in text
     assert "diabetes, feature column 2; no train/test split; no scaling" in text
     assert "A_{1} &= Z_{1}" in text                                  # identity: no empty function name
     assert "These 2 formulas are proved equal" in text
+    assert "after every sample" in text and "The run" not in text and not list(tmp_path.glob("*.png"))
 
 
 def test_notes_multiclass_has_softmax(tmp_path):
@@ -166,5 +176,14 @@ def test_bad_fit_spec_is_one_line_exit_2(tmp_path, capsys):
 def test_every_fit_example_compiles(tmp_path, spec):
     """pdflatex compiles each file 001 example's notes with no error and nothing wider than the page."""
     out = tmp_path / f"{spec.stem}.tex"
-    assert main(["notes", str(spec), "-o", str(out)]) == 0
+    assert main(["notes", str(spec), "-o", str(out), "--no-run"]) == 0     # the run: test_notes_for_the_dual_layer
+    assert_compiles(out)
+
+
+@pytest.mark.latex
+@needs_pdflatex
+def test_notes_with_the_run_compile(tmp_path):
+    """The document with the run's results and (with matplotlib) the loss curve compiles, figure found."""
+    out = tmp_path / "dual.tex"
+    assert main(["notes", str(ROOT / "worked_examples/file001_dual_layer.toml"), "-o", str(out)]) == 0
     assert_compiles(out)

@@ -39,3 +39,45 @@ def test_train_plot_writes_a_png(examples, tmp_path):
     done = run("train", examples / "seven_1_1.toml", "--plot", out)
     assert done.returncode == 0, done.stderr
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# --- issue 11: zero and negative losses, log learning rates, titles in legends -----------------------
+
+def _axes():
+    plt = pytest.importorskip("matplotlib.pyplot")
+    fig, ax = plt.subplots()
+    return plt, fig, ax
+
+
+def test_a_loss_of_exactly_zero_keeps_a_sane_log_axis():
+    from derive.render.plots import loss_axis
+    plt, fig, ax = _axes()
+    losses = [0.5, 0.1, 0.01, 1e-3, 0.0, 0.0]            # a 1-1 ReLU net that fits exactly
+    assert loss_axis(ax, range(6), losses) == "log"
+    low, high = ax.get_ylim()
+    assert 1e-6 < low < 1e-4 and high < 10                 # not 1e-300 … 1e13
+    assert any("exactly 0" in str(l.get_label()) for l in ax.get_lines())
+    plt.close(fig)
+
+
+def test_a_negative_loss_gets_a_linear_axis():
+    from derive.render.plots import loss_axis
+    plt, fig, ax = _axes()
+    assert loss_axis(ax, range(3), [0.2, -0.1, 0.05]) == "linear" and ax.get_yscale() == "linear"
+    plt.close(fig)
+
+
+def test_sweep_plots_learning_rates_on_a_log_axis():
+    from types import SimpleNamespace
+    from derive.render.plots import _log_lrs
+    assert _log_lrs(SimpleNamespace(varied="lr", lrs=[0.005, 0.01, 0.05]))
+    assert not _log_lrs(SimpleNamespace(varied="lr", lrs=[0.1, 0.2]))
+    assert not _log_lrs(SimpleNamespace(varied="copies", lrs=[0.1, 0.1]))
+
+
+def test_fit_legends_show_titles_not_file_names():
+    from types import SimpleNamespace
+    from derive.render.plots import fit_label
+    titled = SimpleNamespace(spec=SimpleNamespace(title="Dual layer, Xavier init", source="x/file001_dual_layer.toml"))
+    untitled = SimpleNamespace(spec=SimpleNamespace(title="", source="x/file001_random_init.toml"))
+    assert fit_label(titled) == "Dual layer, Xavier init" and fit_label(untitled) == "file001_random_init"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["wrapped", "Row", "Equation", "Heading", "Text", "Figure", "Block", "equation_tex", "equation_md",
-           "aligned"]
+__all__ = ["wrapped", "Row", "Equation", "Heading", "Text", "Figure", "Table", "Block", "equation_tex",
+           "equation_md", "aligned", "table_tex", "table_md"]
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,32 @@ class Figure:
     markdown: str = ""  # what Markdown shows instead (e.g. a table of the weights)
 
 
-Block = Heading | Text | Equation | Figure
+@dataclass(frozen=True)
+class Table:
+    """A table of math cells (each cell LaTeX math, set in $…$): the rest of a kind of weight, in brief."""
+
+    header: list[str]   # text (may hold $…$)
+    rows: list[list[str]]
+    caption: str = ""
+
+
+Block = Heading | Text | Equation | Figure | Table
+
+
+def table_tex(t: Table) -> str:
+    """A longtable (it breaks across pages), cells in math mode."""
+    cols = "l" * len(t.header)
+    lines = [rf"\begin{{longtable}}{{{cols}}}", " & ".join(t.header) + r" \\ \hline\endhead"]
+    lines += [" & ".join(f"${c}$" for c in row) + r" \\" for row in t.rows]
+    lines.append(r"\end{longtable}")
+    return (t.caption + "\n" if t.caption else "") + "\n".join(lines)
+
+
+def table_md(t: Table) -> str:
+    """A pipe table, cells as inline $…$ math."""
+    lines = ["| " + " | ".join(t.header) + " |", "|" + "---|" * len(t.header)]
+    lines += ["| " + " | ".join(f"${c}$" for c in row) + " |" for row in t.rows]
+    return (t.caption + "\n\n" if t.caption else "") + "\n".join(lines)
 
 
 def wrapped(lhs: str, terms: list[str], per_line: int, first: str = "= ", tail: str = "") -> list[Row]:

@@ -14,13 +14,15 @@ from pathlib import Path
 from derive.errors import DeriveError
 from derive.core.graph import Role
 from derive.core.primitives import ACTIVATIONS
-from derive.render.latex.blocks import Equation, Figure, Heading, Row, Text, equation_md, equation_tex, wrapped
-from derive.render.latex.figure import tikz, weights_table
+from derive.render.latex.blocks import (Equation, Figure, Heading, Row, Table, Text, equation_md, equation_tex,
+                                       table_md, table_tex, wrapped)
+from derive.render.latex.compact import compact_derivations, delta_blocks
+from derive.render.latex.figure import tikz, weight_matrices, weights_table
 from derive.render.latex.identities import identity_blocks, identity_names
 from derive.render.latex.names import latex_name, style_of
 from derive.render.latex.printer import latex, number, with_numbers
 from derive.render.latex.sheets import sheet_blocks
-from derive.render.latex.steps import ALL_STEPS, STEP_TITLES, Numbers, _bracket, step_equations
+from derive.render.latex.steps import ALL_STEPS, STEP_TITLES, Numbers, _bracket, changed_value, step_equations
 
 __all__ = ["blocks", "tex", "markdown", "render_tex", "render_markdown", "write", "PREAMBLE", "MAX_PATHS"]
 
@@ -36,6 +38,9 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage{amsmath, amssymb}
 \usepackage{tikz}
 \usetikzlibrary{positioning}
+\usepackage{longtable}
+\usepackage{graphicx}
+\setcounter{MaxMatrixCols}{20}
 \allowdisplaybreaks
 \setlength{\parindent}{0pt}
 \setlength{\parskip}{4pt}
@@ -122,16 +127,19 @@ def _derivations(net, nums: Numbers, which) -> list:
 def _summary(net, nums: Numbers) -> list:
     g, preset = net.graph, net.graph.notation.name
     style = style_of(preset)
+    now, new = net.param_values(), net.updated()
     rows = [Row(style.updated.format(name=latex_name(p.name, preset)),
-                f"= {number(net.updated()[p.canonical], 9)}") for p in g.params if p.canonical in net.trained]
+                f"= {changed_value(now[p.canonical], new[p.canonical], nums)}")
+            for p in g.params if p.canonical in net.trained]
     lr = number(net.spec.learning_rate)
     return [Heading("After one update", 1),
             Text(f"Every trained parameter after one step of gradient descent (learning rate ${lr}$)."),
             Equation(rows)]
 
 
-def blocks(net, digits: int = 3, which=ALL_STEPS) -> list:
-    """The whole document's content, in order."""
+def blocks(net, digits: int = 3, which=ALL_STEPS, full: bool = False) -> list:
+    """The whole document's content, in order: compact (one parameter of each kind in full, the rest as
+    tables) unless `full` (every parameter's whole derivation)."""
     spec, nums = net.spec, Numbers(net, digits)
     layers = "-".join(map(str, spec.layers))
     acts = ", ".join(a.replace("_", " ") for a in spec.activations)       # text mode: no bare "_"
@@ -142,10 +150,20 @@ def blocks(net, digits: int = 3, which=ALL_STEPS) -> list:
             f"rounded for printing.")
     out = [Heading("The network", 1), Text(desc),
            Figure(tikz(net), "The network, with every weight on its edge.", weights_table(net))]
-    out += _forward(net, nums) + _error(net, nums) + _derivations(net, nums, which) + _summary(net, nums)
+    matrices = weight_matrices(net)
+    if matrices:         # a layer too wide to label its edges: its weights beside the figure
+        out[-1] = Figure(out[-1].tikz, "The network; the weights of its wider layers below, one row per neuron.",
+                         out[-1].markdown)
+        for caption, names, values in matrices:
+            wide = names.split(r" \\ ")[0].count("&") + 1 > 4       # names and values side by side fit 4 columns
+            out += [Text(caption), Equation([Row("", names), Row("", "= " + values)] if wide
+                                            else [Row(names, "= " + values)])]
+    out += _forward(net, nums) + _error(net, nums) + delta_blocks(net, nums)
+    out += _derivations(net, nums, which) if full else compact_derivations(net, nums, which)
+    out += _summary(net, nums)
     names = identity_names(spec.activations, spec.loss)
     if names:
-        out += [Heading("The local derivatives, derived", 1)] + identity_blocks(names)
+        out += [Heading("The local derivatives, derived", 1)] + identity_blocks(names, net.graph.notation.name)
     if all(ACTIVATIONS[a].linear for a in spec.activations):
         out += sheet_blocks(net)
     return out
@@ -158,9 +176,9 @@ def _escape(text: str) -> str:
     return text
 
 
-def tex(net, digits: int = 3, which=ALL_STEPS) -> str:
-    """A standalone LaTeX document pdflatex compiles."""
-    return render_tex(net.spec.title or "Backpropagation, derived", blocks(net, digits, which))
+def tex(net, digits: int = 3, which=ALL_STEPS, full: bool = False) -> str:
+    """A standalone LaTeX document pdflatex compiles (compact unless `full`)."""
+    return render_tex(net.spec.title or "Backpropagation, derived", blocks(net, digits, which, full))
 
 
 def render_tex(title: str, content: list) -> str:
@@ -174,6 +192,8 @@ def render_tex(title: str, content: list) -> str:
             parts.append(b.text + "\n")
         elif isinstance(b, Equation):
             parts.append(equation_tex(b))
+        elif isinstance(b, Table):
+            parts.append(table_tex(b))
         elif isinstance(b, Figure):
             parts.append("\\begin{center}\n\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{%\n"
                          + b.tikz + "}\n\n" + b.caption + "\n\\end{center}")
@@ -181,9 +201,9 @@ def render_tex(title: str, content: list) -> str:
     return "\n".join(parts) + "\n"
 
 
-def markdown(net, digits: int = 3, which=ALL_STEPS) -> str:
-    """Markdown with $$ blocks (MkDocs with arithmatex/MathJax, Jupyter)."""
-    return render_markdown(net.spec.title or "Backpropagation, derived", blocks(net, digits, which))
+def markdown(net, digits: int = 3, which=ALL_STEPS, full: bool = False) -> str:
+    """Markdown with $$ blocks (MkDocs with arithmatex/MathJax, Jupyter); compact unless `full`."""
+    return render_markdown(net.spec.title or "Backpropagation, derived", blocks(net, digits, which, full))
 
 
 def render_markdown(title: str, content: list) -> str:
@@ -196,6 +216,8 @@ def render_markdown(title: str, content: list) -> str:
             parts += [b.text, ""]
         elif isinstance(b, Equation):
             parts += [equation_md(b), ""]
+        elif isinstance(b, Table):
+            parts += [table_md(b), ""]
         elif isinstance(b, Figure):
             parts += [b.caption, "", b.markdown, ""]
     return "\n".join(parts)

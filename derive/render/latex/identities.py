@@ -73,8 +73,9 @@ class Identity:
             out.append(prove_equal(self.value(before.expr, given), self.value(after.expr, given)))
         return out
 
-    def equation(self) -> Equation:
-        proofs = [None] + self.proofs()
+    def equation(self, proofs: list[Proof] | None = None) -> Equation:
+        """The steps as rows, a step that did not hold marked NOT PROVED (`proofs`: self.proofs(), if done)."""
+        proofs = [None] + (self.proofs() if proofs is None else proofs)
         rows = []
         for i, (step, proof) in enumerate(zip(self.steps, proofs)):
             text = step.shown or latex(step.expr)
@@ -85,40 +86,40 @@ class Identity:
         return Equation(rows)
 
 
-def sigmoid() -> Identity:
-    x, out = sp.symbols("x out", real=True)
+def sigmoid(x: str = "x", out: str = "out", source: str = "file 000") -> Identity:
+    x, out = sp.symbols(f"{x} {out}", real=True)
     e, one_plus = sp.exp(-x), add(1, sp.exp(-x))
     s = div(1, one_plus)
     steps = [Step(sp.Derivative(s, x)),
              Step(mul(-1, U(sp.Pow(one_plus, -2, evaluate=False)), U(-e))),
              Step(div(e, sp.Pow(one_plus, 2, evaluate=False))),
              Step(mul(U(s), add(1, -s))),
-             Step(mul(out, add(1, -out)), note=r"\text{with } \mathit{out} = \frac{1}{1 + e^{-x}}")]
-    return Identity("The sigmoid's derivative (file 000)", r"\frac{d\,\mathit{out}}{dx}", steps,
-                    {out: 1 / (1 + sp.exp(-x))}, "file 000")
+             Step(mul(out, add(1, -out)), note=rf"\text{{with }} {latex(out)} = {latex(div(1, add(1, sp.exp(-x))))}")]
+    return Identity("The sigmoid's derivative" + (f" ({source})" if source else ""), _d(out, x), steps,
+                    {out: 1 / (1 + sp.exp(-x))}, source)
 
 
-def tanh() -> Identity:
-    x, out = sp.symbols("x out", real=True)
+def tanh(x: str = "x", out: str = "out", source: str = "") -> Identity:
+    x, out = sp.symbols(f"{x} {out}", real=True)
     p, m = add(sp.exp(x), sp.exp(-x)), add(sp.exp(x), -sp.exp(-x))
     t = div(m, p)
     quotient = div(add(mul(p, p), -mul(m, m)), sp.Pow(p, 2, evaluate=False))
     steps = [Step(sp.Derivative(t, x)),
              Step(quotient, note=r"\text{quotient rule}"),
              Step(add(1, -sp.Pow(U(t), 2, evaluate=False))),
-             Step(add(1, -sp.Pow(out, 2, evaluate=False)), note=r"\text{with } \mathit{out} = \tanh x")]
-    return Identity("The tanh derivative", r"\frac{d\,\mathit{out}}{dx}", steps, {out: sp.tanh(x)})
+             Step(add(1, -sp.Pow(out, 2, evaluate=False)), note=rf"\text{{with }} {latex(out)} = {latex(sp.tanh(x))}")]
+    return Identity("The tanh derivative", _d(out, x), steps, {out: sp.tanh(x)})
 
 
-def softplus() -> Identity:
-    x, out = sp.symbols("x out", real=True)
+def softplus(x: str = "x", out: str = "out", source: str = "") -> Identity:
+    x, out = sp.symbols(f"{x} {out}", real=True)
     one_plus = add(1, sp.exp(x))
     steps = [Step(sp.Derivative(sp.log(one_plus), x)),
              Step(div(sp.exp(x), one_plus), note=r"\text{chain rule}"),
              Step(div(1, add(1, sp.exp(-x))), note=r"\text{the sigmoid } \sigma(x)"),
              Step(add(1, -div(1, one_plus))),
-             Step(add(1, -sp.exp(-out)), note=r"\text{with } \mathit{out} = \log\left(1 + e^{x}\right)")]
-    return Identity("The softplus derivative", r"\frac{d\,\mathit{out}}{dx}", steps, {out: sp.log(1 + sp.exp(x))})
+             Step(add(1, -sp.exp(-out)), note=rf"\text{{with }} {latex(out)} = \log\left(1 + e^{{{latex(x)}}}\right)")]
+    return Identity("The softplus derivative", _d(out, x), steps, {out: sp.log(1 + sp.exp(x))})
 
 
 def _softmax(n: int = 3):
@@ -183,7 +184,21 @@ SHOWN_WITH: dict[str, tuple[str, ...]] = {"softmax": ("softmax_offdiagonal",)}
 WITH_LOSS: dict[tuple[str, str], tuple[str, ...]] = {("softmax", "cross_entropy"): ("softmax_cross_entropy",)}
 
 
-def identity(name: str) -> Identity:
+# each notation's own names for an activation's derivation (pre-activation, activation, the notes' file)
+NOTATION_NAMES: dict[str, tuple[str, str, str]] = {"net-out": ("x", "out", "file 000"), "z-h-o": ("z", "o", ""),
+                                                   "seven": ("x", "y", "")}
+NAMED = ("sigmoid", "tanh", "softplus")     # the derivations written in a notation's names
+
+
+def _d(out: sp.Symbol, x: sp.Symbol) -> str:
+    """d out / dx in the printer's names (\\frac{d\\,\\mathit{out}}{dx})."""
+    return rf"\frac{{d\,{latex(out)}}}{{d{latex(x)}}}"
+
+
+def identity(name: str, preset: str = "net-out") -> Identity:
+    """The named derivation, in the notation's names where it is an activation's own."""
+    if name in NAMED:
+        return IDENTITIES[name](*NOTATION_NAMES.get(preset, NOTATION_NAMES["net-out"]))
     return IDENTITIES[name]()
 
 
@@ -199,11 +214,13 @@ def identity_names(activations, loss: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def identity_blocks(names) -> list:
+def identity_blocks(names, preset: str = "net-out") -> list:
     """Document blocks for the named derivations, each with a line saying how its steps were proved."""
     blocks = []
     for name in names:
-        ident = identity(name)
-        blocks += [Heading(ident.title, 2), ident.equation(),
-                   Text("Each step is proved equal to the one before it by SymPy.")]
+        ident = identity(name, preset)
+        proofs = ident.proofs()
+        how = ("proved equal to the one before it by SymPy" if all(p.exact for p in proofs)
+               else "checked against the one before it at random points (not every step proved)")
+        blocks += [Heading(ident.title, 2), ident.equation(proofs), Text(f"Each step is {how}.")]
     return blocks

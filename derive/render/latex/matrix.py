@@ -16,7 +16,7 @@ from sympy import HadamardProduct, MatAdd, MatMul
 from derive.core.matrix import MATRIX, MatrixDerivation, slope_activation
 from derive.core.matrix_proof import prove_matrix_form
 from derive.core.primitives import ACTIVATIONS
-from derive.render.latex.blocks import Equation, Heading, Row, Text
+from derive.render.latex.blocks import Equation, Figure, Heading, Row, Text
 from derive.render.latex.document import render_markdown, render_tex
 from derive.render.latex.names import latex_name
 from derive.render.latex.printer import DerivePrinter, number
@@ -218,26 +218,60 @@ def _gradient_blocks(md, proof: tuple) -> list:
     return out
 
 
-def fit_blocks(spec) -> list:
-    """The notes document for a fit spec: data and training, forward pass, loss, gradients, proof."""
+def _update_blocks(md, spec) -> list:
+    """W_l ← W_l − η ∂L/∂W_l for every parameter, with the spec's learning rate."""
+    per_sample = spec.fit.updates == "per_sample"
+    rows = [Row(_name(md, step.param), rf"\leftarrow {_name(md, step.param)} - \eta\, "
+                                         rf"{_partial(md, step.chain[0], step.param)}") for step in md.steps.values()]
+    when = "after every sample" if per_sample else "once an epoch, on the whole training set"
+    return [Heading("One step of gradient descent", 1),
+            Text(f"Every parameter moves against its gradient, {when}, with learning rate "
+                 f"$\\eta = {number(spec.fit.learning_rate, 6)}$:"), Equation(rows)]
+
+
+def _result_blocks(result, figure: str | None) -> list:
+    """What the run gave: epochs, the final loss, the test accuracy, the notes' numbers checked, the curve."""
+    spec, losses = result.spec, result.losses
+    rows = [Row(r"\text{epochs}", f"= {result.epochs}"),
+            Row(rf"L_{{\text{{epoch }} 1}}", f"= {number(losses[0], 6)}"),
+            Row(rf"L_{{\text{{epoch }} {len(losses)}}}", f"= {number(losses[-1], 6)}")]
+    if result.accuracy is not None:
+        rows.append(Row(r"\text{accuracy}", rf"= {number(result.accuracy, 6)} \quad \text{{on the {result.n_test} "
+                        rf"test samples ({result.n_train} trained on)}}"))
+    out = [Heading("The run", 1), Text(f"Training as set above (the loss is the {spec.fit.report_loss} over the "
+                                       "training samples, before each epoch's update):"), Equation(rows)]
+    checked = [e for e in result.expectations]
+    if checked:
+        verdict = ", ".join(f"{e.name} {'agrees' if e.ok else 'DISAGREES'} ({e.printed} printed)" for e in checked)
+        out.append(Text(f"The notes' numbers: {verdict.replace('_', chr(92) + '_')}."))
+    if figure:
+        out.append(Figure(rf"\includegraphics[width=0.8\linewidth]{{{figure}}}", "The loss per epoch.",
+                          f"![the loss per epoch]({figure})"))
+    return out
+
+
+def fit_blocks(spec, result=None, figure: str | None = None) -> list:
+    """The notes document for a fit spec: data and training, forward pass, loss, gradients, the update,
+    proof, and (given a FitResult of derive.numeric.fit.run_fit) the run's results and loss curve."""
     per_sample = spec.fit.updates == "per_sample"
     average = spec.fit.average and not per_sample
     md = MatrixDerivation(spec.layers, spec.activations, spec.loss, average=average)
     m = 1 if per_sample else 2
-    layers, result = small_proof(tuple(spec.activations), spec.loss, average, m)
+    layers, proof = small_proof(tuple(spec.activations), spec.loss, average, m)
     forward = Equation([Row(lhs, f"= {rhs}") for lhs, rhs in _forward_rows(md)])
     return ([Heading("Data and training", 1), Text(_data_text(spec)), Text(_training_text(spec)),
              Heading("Forward pass in matrix form", 1),
              Text(r"Layer by layer, with $A_{0} = X$ and the bias row added to every sample's row:"), forward]
-            + _loss_blocks(md, spec) + _gradient_blocks(md, (layers, result, m)))
+            + _loss_blocks(md, spec) + _gradient_blocks(md, (layers, proof, m)) + _update_blocks(md, spec)
+            + (_result_blocks(result, figure) if result is not None else []))
 
 
-def fit_tex(spec) -> str:
-    return render_tex(spec.title or "Backpropagation in matrix form", fit_blocks(spec))
+def fit_tex(spec, result=None, figure: str | None = None) -> str:
+    return render_tex(spec.title or "Backpropagation in matrix form", fit_blocks(spec, result, figure))
 
 
-def fit_markdown(spec) -> str:
-    return render_markdown(spec.title or "Backpropagation in matrix form", fit_blocks(spec))
+def fit_markdown(spec, result=None, figure: str | None = None) -> str:
+    return render_markdown(spec.title or "Backpropagation in matrix form", fit_blocks(spec, result, figure))
 
 
 # the core's MatrixDerivation is shown through this printer: hooks attached here, not imported upward

@@ -56,7 +56,7 @@ NAME_RULES: dict[str, tuple[Rule, ...]] = {
 class NotationStyle:
     """What else a preset writes its own way: the learning rate, the gradient, products, the update."""
 
-    learning_rate: str            # file 000: η, file 003: α, file 004: lr
+    learning_rate: str            # file 000: η, file 003: α, file 004: lr (upright: one word, not l·r)
     weight_first: bool            # w1·i1 (files 000, 003) or x·w (file 004)
     gradient_by_name: bool        # the gradient written as its back-propagated name (w1E) not ∂E/∂w1
     updated: str = "{name}^{{+}}"  # the parameter after one step (w_5^+)
@@ -65,7 +65,7 @@ class NotationStyle:
 NOTATION_STYLE: dict[str, NotationStyle] = {
     "net-out": NotationStyle(learning_rate=r"\eta", weight_first=True, gradient_by_name=False),
     "z-h-o": NotationStyle(learning_rate=r"\alpha", weight_first=True, gradient_by_name=False),
-    "seven": NotationStyle(learning_rate=r"\mathit{lr}", weight_first=False, gradient_by_name=True,
+    "seven": NotationStyle(learning_rate=r"\mathrm{lr}", weight_first=False, gradient_by_name=True,
                            updated="{name}'"),
 }
 

@@ -50,8 +50,32 @@ class DerivePrinter(LatexPrinter):
     def _print_Symbol(self, expr, style="plain"):
         if self.values is not None and expr.name in self.values:
             text = number(self.values[expr.name], self.digits)
-            return rf"\left({text}\right)" if text.startswith("-") else text
+            bare = getattr(self, "_bare", False)
+            return rf"\left({text}\right)" if text.startswith("-") and not bare else text
         return latex_name(expr.name, self.preset)
+
+    def _print_Mul(self, expr):
+        """With numbers: −(−0.18) prints 0.18 (e^{0.18}, not e^{−(−0.18)}), and −t·log o with t = 0
+        prints 0 × log(0.390), not −0 × log(0.390)."""
+        if self.values is not None and expr.args and expr.args[0] == -1:
+            rest = expr.args[1:]
+            if len(rest) == 1 and rest[0].is_Symbol and self.values.get(rest[0].name, 0) < 0:
+                return number(-self.values[rest[0].name], self.digits)
+            if any(a.is_Symbol and self.values.get(a.name) == 0 for a in rest):
+                return super()._print_Mul(sp.Mul(*rest, evaluate=False))
+        return super()._print_Mul(expr)
+
+    def _print_Heaviside(self, expr):
+        """ReLU's step as a lecturer writes it: 𝟏[net > 0] (the value at 0 is the rule's, not shown)."""
+        return rf"\mathbf{{1}}\left[{self._print(expr.args[0])} > 0\right]"
+
+    def _print_Function(self, expr, exp=None):
+        """f(x) with a negative number put in for x prints tanh(−0.105), not tanh((−0.105))."""
+        self._bare = all(a.is_Symbol for a in expr.args)
+        try:
+            return super()._print_Function(expr, exp)
+        finally:
+            self._bare = False
 
     def _print_UnevaluatedExpr(self, expr):
         """A kept step: a power stays a power ((1 + e^{−x})^{−2}), a negative factor gets brackets."""

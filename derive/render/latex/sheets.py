@@ -178,7 +178,8 @@ def _rows(line: Line) -> list[Row]:
     lhs = latex_name(line.name, "seven")
     note = ""
     if line.proof is not None:
-        mark = r"\text{proved by SymPy}" if line.proof else r"\text{NOT PROVED}"
+        mark = (r"\text{NOT PROVED}" if not line.proof else r"\text{proved by SymPy}" if line.proof.exact
+                else rf"\text{{{line.proof.method}}}")      # a numeric check is never called proved
         note = rf"{lhs} = {partial('E', line.of, 'seven')}\ \ {mark}"
     value = number(line.value)
     if line.numbers == line.text:
@@ -209,7 +210,7 @@ def sheet_blocks(net, title: str = "The seven formulas (file 004)") -> list:
         grad = b.values[g.notation.delta.format(name=p.name)]
         g_text = number(grad)
         g_text = rf"\left({g_text}\right)" if g_text.startswith("-") else g_text
-        rows.append(Row(here + "'", rf"= {here} - \mathit{{lr}} \cdot {e} = {number(now)} - "
+        rows.append(Row(here + "'", rf"= {here} - \mathrm{{lr}} \cdot {e} = {number(now)} - "
                         rf"{number(g.spec.learning_rate)} \times {g_text} = {changed_value(now, new, b.nums)}"))
     blocks.append(Equation(rows))
     return blocks

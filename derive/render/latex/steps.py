@@ -21,10 +21,10 @@ from derive.render.latex.names import latex_name, style_of
 from derive.render.latex.printer import latex, number, partial, with_numbers
 
 __all__ = ["STEPS", "ALL_STEPS", "shared", "STEP_TITLES", "FACTORS_PER_LINE", "Numbers", "chain", "closed", "numbers", "update",
-           "steps", "step_equations", "repr_latex"]
+           "delta", "steps", "step_equations", "repr_latex"]
 
 STEPS = ("chain", "closed", "numbers", "update")
-ALL_STEPS = ("chain", "closed", "numbers", "shared", "update")   # `shared`: file 003's ∂E/∂h1 line
+ALL_STEPS = ("chain", "closed", "numbers", "shared", "delta", "update")   # `shared`: file 003's ∂E/∂h1 line
 FACTORS_PER_LINE = 5   # five \frac factors fit an A4 line; file 000's paths have five
 
 
@@ -82,8 +82,9 @@ def sum_rows(lhs: str, terms: Sequence[Sequence[str]], times: str, total: str = 
     rows: list[Row] = []
     for t, factors in enumerate(terms):
         factors = list(factors)
-        if t and factors and factors[0].lstrip().startswith("-"):     # + (−(t − o)) · …, not + −(t − o) · …
-            factors[0] = rf"\left({factors[0]}\right)"
+        sign = "+ "
+        if t and factors and factors[0].lstrip().startswith("-"):     # − (t − o) · …, not + (−(t − o)) · …
+            sign, factors[0] = "- ", factors[0].lstrip()[1:].lstrip()
         for start in range(0, len(factors), FACTORS_PER_LINE):
             chunk = f" {times} ".join(factors[start:start + FACTORS_PER_LINE])
             if start:
@@ -91,7 +92,7 @@ def sum_rows(lhs: str, terms: Sequence[Sequence[str]], times: str, total: str = 
             elif t == 0:
                 rhs = "= " + chunk
             else:
-                rhs = "+ " + chunk
+                rhs = sign + chunk
             rows.append(Row(lhs if not rows else "", rhs))
     if total:
         rows.append(Row("", f"= {total}"))
@@ -174,8 +175,37 @@ def shared(d: Derivation, nums: Numbers) -> Equation:
     if len(terms) <= 2:      # file 003: = 0.0499 × 0.45 + 0.0142 × 0.7 = 0.0224 + 0.00997 = 0.0324
         rows.append(Row("", "= " + " + ".join(products) + contributions + f" = {nums.show(delta(a.name))}"))
     else:
-        rows += wrapped("", products, 4)
+        rows += wrapped("", products, 3)
         rows.append(Row("", contributions.lstrip() + f" = {nums.show(delta(a.name))}"))
+    return Equation(rows)
+
+
+def delta_name(d: Derivation, node: str) -> str:
+    """δ_node = ∂E/∂node, for a note beside the δ form: the δ term by name and what it stands for."""
+    preset = _preset(d)
+    return latex(d.bp.ref(node), preset) + " = " + partial(d.total, node, preset)
+
+
+def delta(d: Derivation, nums: Numbers) -> Equation:
+    """The δ form: ∂E/∂w1 = δ_net_h1 · ∂net_h1/∂w1 = δ_net_h1 · i1 = 0.0363 × 0.05 = 0.00182,
+    each δ named beside it (δ_net_h1 = ∂E/∂net_h1); the back-propagated terms every weight shares."""
+    preset, p = _preset(d), d.param
+    children = [c for c in d.net.children[p.name] if d.bp.ref(c) != 1]
+    if not children:
+        return Equation()
+    local = lambda c: d.net.nodes[c].local[p.name]
+    refs = [latex(d.bp.ref(c), preset) for c in children]
+    by_name = [f"{r} \\cdot {partial(c, p.name, preset)}" for r, c in zip(refs, children)]
+    closed_terms = [f"{r} \\cdot {_factor(latex(local(c), preset), local(c), first=False)}"
+                    if local(c) != 1 else r for r, c in zip(refs, children)]
+    number_terms = [f"{_bracket(nums.show(nums.values[d.bp.ref(c).name]))} \\times "
+                    f"{_bracket(nums.show(nums.of(local(c))))}" if local(c) != 1
+                    else _bracket(nums.show(nums.values[d.bp.ref(c).name])) for c in children]
+    total = nums.show(nums.network.evaluation.gradients[p.canonical])
+    rows = wrapped(_lhs(d), by_name, 4)
+    rows[0] = Row(rows[0].lhs, rows[0].rhs, delta_name(d, children[0]) + (r",\ \ldots" if len(children) > 1 else ""))
+    rows += wrapped("", closed_terms, 4) if closed_terms != by_name else []
+    rows += wrapped("", number_terms, 4, tail=f" = {total}")
     return Equation(rows)
 
 
@@ -212,7 +242,8 @@ def update(d: Derivation, nums: Numbers) -> Equation:
 
 STEP_TITLES = {"chain": "The chain rule, path by path", "closed": "In closed form",
                "numbers": "With numbers", "update": "One step of gradient descent",
-               "shared": "Through the back-propagated error it shares with the other weights of its neuron"}
+               "shared": "Through the back-propagated error it shares with the other weights of its neuron",
+               "delta": r"In the $\delta$ form, through the back-propagated term of the neuron it feeds"}
 
 
 def step_equations(d: Derivation, nums: Numbers | None, which: Sequence[str] = STEPS,
@@ -220,7 +251,7 @@ def step_equations(d: Derivation, nums: Numbers | None, which: Sequence[str] = S
     """The chosen steps of one derivation as (step name, equation), in the order chain, closed, numbers, update."""
     makers = {"chain": lambda: chain(d), "closed": lambda: closed(d, factors),
               "numbers": lambda: numbers(d, nums), "update": lambda: update(d, nums),
-              "shared": lambda: shared(d, nums)}
+              "shared": lambda: shared(d, nums), "delta": lambda: delta(d, nums)}
     done = [(step, makers[step]()) for step in ALL_STEPS if step in which]
     return [(step, eq) for step, eq in done if eq.rows]
 
