@@ -19,6 +19,7 @@ import numpy as np
 
 from derive.core.reading import DTYPES
 from derive.errors import Diverged, SpecError
+from derive.core.limits import MAX_EPOCHS, check_count
 from derive.extras import MissingExtra, require
 from derive.numeric.buffers import buffered_lines
 from derive.numeric.codegen import NUMPY, RUNTIME, SCALAR, SCALAR_RUNTIME, Dialect, Program, needed_lines
@@ -174,10 +175,12 @@ def train_network(net, *, epochs: int, lr: float, stop_below: float | None = Non
     threshold = cast(stop_below) if stop_below is not None else None
     started = time.perf_counter()
     try:
-        loss, last, stopped = _run_chunks(loop, state, epochs, cast(lr), threshold, losses, report,
-                                          print_every or 1, progress)
-    except OverflowError:
-        raise Diverged(f"training diverged: a number overflowed with lr {lr:g}; try a smaller --lr") from None
+        with np.errstate(all="ignore"):   # a number past the dtype is reported once (Diverged), not warned
+            loss, last, stopped = _run_chunks(loop, state, epochs, cast(lr), threshold, losses, report,
+                                              print_every or 1, progress)
+    except (OverflowError, ZeroDivisionError, ValueError) as exc:   # math.exp overflow, log(x ≤ 0)
+        raise Diverged(f"{net.spec.source or 'train'}: training diverged ({exc}) with lr {lr:g} in {dtype}: a "
+                       "value left the range of the loss or of the dtype; try a smaller --lr") from None
     run = last + 1
     params = {c: state[names[c]] for c in net.params}
     outputs = _outputs(program, state)
@@ -199,6 +202,7 @@ def _train_numba(net, epochs, lr, stop_below) -> TrainResult:
 def _check_settings(epochs, lr, stop_below, print_every) -> None:
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise SpecError("epochs", "a whole number >= 1", got=epochs)
+    check_count(epochs, "epochs", MAX_EPOCHS, "fewer epochs, or stop_below")
     if not math.isfinite(lr):
         raise SpecError("lr", "a finite learning rate", got=lr)
     if stop_below is not None and not math.isfinite(stop_below):
@@ -211,8 +215,8 @@ def check_finite(result: TrainResult) -> TrainResult:
     """The result, or Diverged when its loss or a parameter is not a finite number."""
     numbers = [result.loss, *result.params.values()]
     if not all(math.isfinite(float(v)) for v in numbers):
-        raise Diverged(f"training diverged: the loss is {float(result.loss)!r} after {result.epochs_run} epochs; "
-                       "try a smaller --lr")
+        raise Diverged(f"training diverged: the loss is {float(result.loss)!r} after {result.epochs_run} epochs "
+                       f"in {result.dtype}; try a smaller --lr (or float64)")
     return result
 
 
