@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 
 from derive.numeric.network import load
 from derive.errors import UserCodeError
 from derive.render.text import number, table
 from derive.check.user_code.compare import GradientReport, check_gradients
-from derive.check.user_code.load import load_function
+from derive.check.user_code.load import DEFAULT_TIMEOUT, ContainedFunction
 from derive.cli.common import emit_json, spec_argument
 
 
@@ -26,6 +25,9 @@ def add_parser(sub) -> None:
     p.add_argument("--rtol", type=_tolerance, default=1e-6, metavar="X", help="relative tolerance (default 1e-6)")
     p.add_argument("--atol", type=_tolerance, default=1e-9, metavar="X", help="absolute tolerance (default 1e-9)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random points (default 0)")
+    p.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="S",
+                   help=f"seconds for importing FILE.py and for each call of FUNC, run in a child process "
+                        f"(default {DEFAULT_TIMEOUT:g})")
     p.set_defaults(run=run)
 
 
@@ -37,6 +39,16 @@ def _count(text: str) -> int:
     if n < 0:
         raise argparse.ArgumentTypeError(f"expected a whole number ≥ 0, got {text!r}")
     return n
+
+
+def _seconds(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        x = float("nan")
+    if not (0 < x <= 86400):
+        raise argparse.ArgumentTypeError(f"expected seconds > 0 (at most a day), got {text!r}")
+    return x
 
 
 def _tolerance(text: str) -> float:
@@ -52,9 +64,11 @@ def _tolerance(text: str) -> float:
 def run(args) -> int:
     net = load(args.spec)
     try:
-        with contextlib.redirect_stdout(sys.stderr):   # the user's prints must not mix with our output
-            fn = load_function(args.target)
+        fn = ContainedFunction(args.target, args.timeout)   # a child process: nothing it does reaches us
+        try:
             report = check_gradients(net, fn, rtol=args.rtol, atol=args.atol, points=args.points, seed=args.seed)
+        finally:
+            fn.close()
     except UserCodeError as exc:
         theirs = getattr(exc, "user_traceback", None)
         if theirs:
