@@ -65,10 +65,14 @@ def parse_lrs(text: str) -> np.ndarray:
     try:
         if ":" in text:
             lo, hi, n = text.split(":")
-            count = check_count(int(n), "--lr", MAX_COPIES, "fewer rates")
-            values = np.linspace(float(lo), float(hi), count)
+            lo, hi, count = float(lo), float(hi), int(n)
+            if count > MAX_COPIES:   # before linspace allocates them
+                raise OverflowError
+            values = np.linspace(lo, hi, count)
         else:
             values = np.array([float(v) for v in text.split(",")])
+    except OverflowError:
+        raise SpecError("--lr", f"at most {MAX_COPIES} rates (fewer rates)", got=text) from None
     except ValueError:
         raise SpecError("--lr", "rates as START:STOP:COUNT or a comma-separated list", got=text) from None
     check_count(values.size, "--lr", MAX_COPIES, "fewer rates")

@@ -8,6 +8,7 @@ user's file or function is a UserCodeError (one line; the user's own traceback k
 
 from __future__ import annotations
 
+import faulthandler
 import hashlib
 import importlib.util
 import io
@@ -251,6 +252,7 @@ class ContainedFunction:
 def _child(conn, target: str) -> None:
     """The child: fd 1 goes to stderr (never into derive's --json), Python's prints are sent back with each
     answer (the parent writes them to its stderr), memory is bounded; then import and serve."""
+    faulthandler.disable()   # a crash of the user's code is reported by the parent, in one line
     os.dup2(2, 1)
     printed = io.StringIO()
     sys.stdout = sys.stderr = printed
