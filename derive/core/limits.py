@@ -13,7 +13,7 @@ import re
 from derive.errors import SpecError
 
 __all__ = ["MAX_FILE_BYTES", "MAX_TITLE_CHARS", "MAX_HAND_CHARS", "MAX_HAND_EXPONENT", "MAX_LAYERS",
-           "MAX_LAYER_SIZE", "MAX_WEIGHTS", "MAX_PATHS", "MAX_EPOCHS", "MAX_COPIES",
+           "MAX_LAYER_SIZE", "MAX_WEIGHTS", "MAX_SCALAR_WEIGHTS", "check_scalar_size", "MAX_PATHS", "MAX_EPOCHS", "MAX_COPIES",
            "MAX_POINTS", "MAX_SEED", "MAX_SCALE", "numeral", "seed_number", "check_layers", "check_count"]
 
 MAX_FILE_BYTES = 2_000_000      # a spec file
@@ -22,7 +22,8 @@ MAX_HAND_CHARS = 64             # one [hand] value, sign and exponent included
 MAX_HAND_EXPONENT = 400         # |e| in "1.5e-3" (doubles end near 1e308 and 1e-324)
 MAX_LAYERS = 64                 # entries of network.layers (the input layer counts)
 MAX_LAYER_SIZE = 100_000        # neurons in one layer
-MAX_WEIGHTS = 100_000           # weights of a net, values spec or data-set spec
+MAX_WEIGHTS = 100_000           # weights of a net, values spec or data-set spec (data-set specs: matrix form)
+MAX_SCALAR_WEIGHTS = 2_000      # weights of a net derived weight by weight (derive.load/network: SymPy, scalar)
 MAX_PATHS = 256                 # chain-rule paths chain/latex/notes write out; past it: the δ form
 MAX_EPOCHS = 10_000_000         # train/fit epochs
 MAX_COPIES = 100_000            # sweep --copies
@@ -62,6 +63,16 @@ def check_layers(layers, key: str) -> None:
     if weights > MAX_WEIGHTS:
         raise SpecError(key, f"a net of at most {MAX_WEIGHTS} weights (use smaller layers)",
                         got=f"{weights} weights")
+
+
+def check_scalar_size(layers, source: str | None = None) -> None:
+    """A net small enough to derive weight by weight (every weight a SymPy symbol, straight-line code):
+    past MAX_SCALAR_WEIGHTS the matrix form is the way (a data-set spec: derive fit, derive notes)."""
+    weights = sum(a * b for a, b in zip(layers, layers[1:]))
+    if weights > MAX_SCALAR_WEIGHTS:
+        raise SpecError("network.layers", f"a net of at most {MAX_SCALAR_WEIGHTS} weights for the weight-by-weight "
+                        "derivation (a bigger net trains in matrix form: a data-set spec, derive fit)",
+                        got=f"{weights} weights", source=source)
 
 
 def seed_number(value, key: str) -> int:

@@ -120,3 +120,15 @@ def test_shown_and_clip():
     assert len(shown("y" * 10**6)) <= 80
     assert "\n" not in clip("a\nb") and clip("a\nb") == "a\\nb"
     assert shown([1] * 10_000).startswith("list of 10000 items")
+
+
+def test_scalar_derivation_size_is_checked_before_the_graph():
+    # [100, 100] took 10–19 s per command; a values spec past 2,000 weights is one line naming the way out
+    from derive.core.limits import MAX_SCALAR_WEIGHTS
+    n = 50
+    with pytest.raises(SpecError) as info:
+        derive.network([n, n], ["sigmoid"], inputs=[0.1] * n, targets=[0.5] * n, weights=[0.0] * n * n,
+                       biases=[0.0] * n)
+    message = str(info.value)
+    assert f"at most {MAX_SCALAR_WEIGHTS} weights for the weight-by-weight derivation" in message
+    assert "2500 weights" in message
