@@ -168,11 +168,17 @@ def train_network(net, *, epochs: int, lr: float, stop_below: float | None = Non
                     report=print_every is not None)
     loop = compiled_loop(program, trained, spec)
     cast = (lambda v: float(v)) if dtype == "float64" else np.float32
-    state = {k: cast(v) for k, v in net.graph.leaf_values().items()}
+    with np.errstate(over="ignore"):   # a value float32 cannot hold is reported below, not warned about
+        state = {k: cast(v) for k, v in net.graph.leaf_values().items()}
+    big = next((k for k, v in state.items() if not math.isfinite(float(v))), None)
+    if big is not None:
+        raise SpecError("values", f"numbers that {dtype} can hold (its largest is {float(np.finfo(dtype).max):.3g})",
+                        got=f"{big} = {net.graph.leaf_values()[big]}", source=net.spec.source)
     losses: list = [0.0] * epochs
     names = net.graph.names_by_canonical
     report = _transcript(net, out or sys.stdout) if print_every is not None else None
-    threshold = cast(stop_below) if stop_below is not None else None
+    with np.errstate(over="ignore"):
+        threshold = cast(stop_below) if stop_below is not None else None
     started = time.perf_counter()
     try:
         with np.errstate(all="ignore"):   # a number past the dtype is reported once (Diverged), not warned
@@ -183,7 +189,8 @@ def train_network(net, *, epochs: int, lr: float, stop_below: float | None = Non
                        "value left the range of the loss or of the dtype; try a smaller --lr") from None
     run = last + 1
     params = {c: state[names[c]] for c in net.params}
-    outputs = _outputs(program, state)
+    with np.errstate(all="ignore"):   # the outputs after a diverged run are nan/inf: check_finite says so
+        outputs = _outputs(program, state)
     return TrainResult(params={k: _plain(v) for k, v in params.items()}, loss=_plain(loss),
                        stopped_at_epoch=None if stopped < 0 else stopped, losses=[float(x) for x in losses[:run]],
                        epochs_run=run, outputs=[_plain(o) for o in outputs], dtype=dtype,

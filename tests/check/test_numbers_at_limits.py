@@ -10,6 +10,8 @@ import pytest
 
 import derive
 from derive.errors import DeriveError, Diverged, NotSupported, SpecError
+from derive.numeric.sweep import sweep
+from derive.numeric.train import check_finite
 
 
 @pytest.fixture(autouse=True)
@@ -83,5 +85,18 @@ def test_sweep_limits():
 
 
 def _sweep(net, scale, copies):
-    from derive.numeric.sweep import sweep
     return sweep(net, copies=copies, scale=scale, epochs=3)
+
+
+def test_train_float32_with_a_value_float32_cannot_hold():
+    # was RuntimeWarning: overflow encountered in cast, then a run on inf
+    net = derive.network([1, 1], ["sigmoid"], inputs=[1e39], targets=[0.5], weights=[0.3], biases=[0.0])
+    with pytest.raises(SpecError, match="numbers that float32 can hold"):
+        net.train(epochs=2, dtype="float32")
+
+
+def test_train_float32_that_overflows_warns_nothing():
+    net = derive.network([1, 1], ["identity"], inputs=[1e18], targets=[0.0], weights=[1e18], biases=[0.0])
+    result = net.train(epochs=3, dtype="float32", lr=1.0)
+    with pytest.raises(Diverged, match="float32"):
+        check_finite(result)
