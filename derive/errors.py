@@ -57,9 +57,9 @@ class SpecError(DeriveError, ValueError):
         super().__init__(self._message())
 
     def _message(self) -> str:
-        where = f"{self.source}: " if self.source else ""
+        where = f"{clip(self.source, 2 * SHOWN_CHARS)}: " if self.source else ""
         got = "" if self.got is None else f", got {shown(self.got)}"
-        return f"{clip(where, 2 * SHOWN_CHARS)}{clip(self.key)}: expected {clip(self.expected, 4 * SHOWN_CHARS)}{got}"
+        return f"{where}{clip(self.key)}: expected {clip(self.expected, 4 * SHOWN_CHARS)}{got}"
 
     def in_file(self, source: str) -> "SpecError":
         """The same error, naming the file it came from."""
