@@ -8,6 +8,7 @@ imported only here and only when a data set is loaded.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +43,10 @@ def prepare(data, dtype=np.float64) -> Prepared:
     if data.test_size is None:
         X_train, X_test, y_train, y_test = X, None, y, None
     else:
+        n_test = math.ceil(data.test_size * len(X))   # scikit-learn's rounding: both sides must keep a sample
+        if not 1 <= n_test < len(X):
+            raise SpecError("data.test_size", f"a fraction that leaves samples in both the training and the test "
+                                              f"split ({len(X)} samples)", got=data.test_size)
         split = require("sklearn.model_selection", "scikit-learn", "data").train_test_split
         X_train, X_test, y_train, y_test = split(X, y, test_size=data.test_size, random_state=data.random_state)
     if data.divide_by is not None:

@@ -100,3 +100,13 @@ def test_train_float32_that_overflows_warns_nothing():
     result = net.train(epochs=3, dtype="float32", lr=1.0)
     with pytest.raises(Diverged, match="float32"):
         check_finite(result)
+
+
+def test_a_test_split_that_leaves_no_training_sample():
+    # fuzz case c04527 (seed 0): test_size 0.9999999999999999 made scikit-learn's ValueError escape
+    from derive.core.fitspec import fit_spec_from_dict
+    from derive.numeric.fit import run_fit
+    spec = fit_spec_from_dict({"network": {"layers": [10, 1], "activations": ["identity"], "loss": "half_sse"},
+                               "data": {"dataset": "diabetes", "test_size": 0.9999999999999999}})
+    with pytest.raises(SpecError, match="data.test_size: expected a fraction that leaves samples"):
+        run_fit(spec, epochs=1)
