@@ -2,7 +2,44 @@
 
 from __future__ import annotations
 
-__all__ = ["DeriveError", "SpecError", "OptionError", "NotSupported", "UserCodeError", "Diverged"]
+__all__ = ["DeriveError", "SpecError", "OptionError", "NotSupported", "UserCodeError", "Diverged", "clip", "shown",
+           "SHOWN_CHARS"]
+
+SHOWN_CHARS = 80   # an error line shows at most this many characters of a bad key or value
+
+
+def clip(text: str, limit: int = SHOWN_CHARS) -> str:
+    """Text for one error line: control characters escaped (never a newline), at most `limit` characters."""
+    text = str(text)
+    if len(text) > 4 * limit:
+        text = text[: 4 * limit]
+        long = True
+    else:
+        long = False
+    if any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in text):
+        text = text.encode("unicode_escape").decode("ascii")
+    if long or len(text) > limit:
+        return text[: limit - 1] + "…"
+    return text
+
+
+def shown(value: object, limit: int = SHOWN_CHARS) -> str:
+    """A bad value as an error line shows it: its repr, clipped (huge integers by their size only)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
+        return f"an integer of about {int(value.bit_length() * 0.30103)} digits"
+    if isinstance(value, str) and len(value) > 4 * limit:
+        value = value[: 4 * limit]
+    if isinstance(value, (list, tuple, dict)) and len(value) > limit:
+        return clip(f"{type(value).__name__} of {len(value)} items: {_head(value)}", limit)
+    try:
+        return clip(repr(value), limit)
+    except (ValueError, RecursionError):   # an int over Python's digit limit nested somewhere, or a deep list
+        return f"a {type(value).__name__}"
+
+
+def _head(value) -> str:
+    items = list(value.items() if isinstance(value, dict) else value)[:8]
+    return ", ".join(shown(v, 20) for v in items) + ", …"
 
 
 class DeriveError(Exception):
@@ -20,9 +57,9 @@ class SpecError(DeriveError, ValueError):
         super().__init__(self._message())
 
     def _message(self) -> str:
-        where = f"{self.source}: " if self.source else ""
-        got = "" if self.got is None else f", got {self.got!r}"
-        return f"{where}{self.key}: expected {self.expected}{got}"
+        where = f"{clip(self.source, 2 * SHOWN_CHARS)}: " if self.source else ""
+        got = "" if self.got is None else f", got {shown(self.got)}"
+        return f"{where}{clip(self.key)}: expected {clip(self.expected, 4 * SHOWN_CHARS)}{got}"
 
     def in_file(self, source: str) -> "SpecError":
         """The same error, naming the file it came from."""

@@ -14,6 +14,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localco
 import sympy as sp
 
 from derive.errors import SpecError
+from derive.core.limits import MAX_HAND_CHARS, MAX_HAND_EXPONENT, numeral
 from derive.check.quantities import PRECISION, Evaluator, Quantity, Recipe, parse_key, printed_number
 
 __all__ = ["HandCheck", "HandReport", "check_hand", "VERDICTS", "decimals", "fit"]
@@ -80,7 +81,7 @@ def fit(value: sp.Expr, text: str) -> str | None:
     target = Decimal(text.strip())
     x = _decimal(value)
     with localcontext() as ctx:
-        ctx.prec = PRECISION + 30
+        ctx.prec = _PREC
         step = Decimal(1).scaleb(target.as_tuple().exponent)
         if any(x.quantize(step, rounding=r) == target for r in (ROUND_HALF_UP, ROUND_HALF_EVEN)):
             return "rounded"
@@ -97,8 +98,7 @@ def check_hand(net, hand: dict[str, str] | None = None) -> HandReport:
     for key, text in table.items():
         try:
             quantities[key] = parse_key(graph, key)
-            if not isinstance(text, str) or not printed_number(text).is_finite:
-                raise ValueError(text)
+            numeral(text, f"hand.{key}")   # the grammar first: no Decimal is made of an unchecked string
         except SpecError as exc:
             raise exc.in_file(source) if source and exc.source is None else exc
         except (ArithmeticError, ValueError):
@@ -148,18 +148,32 @@ def _check(key: str, q: Quantity, exact: sp.Expr, redo: Evaluator, names: dict, 
 
 # --- formatting ------------------------------------------------------------------------------------
 
+_FAR = Decimal(10) ** (MAX_HAND_EXPONENT + 10)   # past any printable hand value: exact values are clamped here
+_PREC = 2 * (MAX_HAND_EXPONENT + 10) + MAX_HAND_CHARS + PRECISION   # enough digits to quantize anything clamped
+
+
 def _decimal(value: sp.Expr) -> Decimal:
+    """The exact value as a Decimal, clamped to ±1e410 (and 0 below 1e-410), so rounding it stays in range."""
     value = sp.sympify(value)
     with localcontext() as ctx:
         ctx.prec = PRECISION + 30
         if value.is_Rational:
+            if value != 0 and abs(value) < sp.Rational(1, 10 ** (MAX_HAND_EXPONENT + 10)):
+                return Decimal(0)
+            if abs(value) > 10 ** (MAX_HAND_EXPONENT + 10):
+                return _FAR.copy_sign(Decimal(int(sp.sign(value))))
             return Decimal(int(value.p)) / Decimal(int(value.q))
-        return Decimal(str(sp.Float(value, PRECISION)))
+        x = sp.Float(value, PRECISION)
+        if x != 0 and abs(x) < sp.Float(f"1e-{MAX_HAND_EXPONENT + 10}"):
+            return Decimal(0)
+        if abs(x) > sp.Float(f"1e{MAX_HAND_EXPONENT + 10}"):
+            return _FAR.copy_sign(Decimal(1 if x > 0 else -1))
+        return Decimal(str(x))
 
 
 def _cut(value: sp.Expr, digits: int, rounding) -> str:
     with localcontext() as ctx:
-        ctx.prec = PRECISION + 30
+        ctx.prec = _PREC
         return str(_decimal(value).quantize(Decimal(1).scaleb(-digits), rounding=rounding))
 
 

@@ -18,7 +18,7 @@ from typing import Mapping
 import numpy as np
 
 from derive.core.reading import DTYPES
-from derive.errors import SpecError
+from derive.errors import DeriveError, SpecError
 from derive.numeric.codegen import RUNTIME, numpy_runtime
 from derive.core.primitives import ACTIVATIONS
 
@@ -105,11 +105,24 @@ def check_numeric(net, gradients: Mapping[str, float] | None = None, *, dtype: s
     net.one_sample("numerical checks run on one sample")
     if dtype not in DTYPES:
         raise SpecError("--dtype", f"one of {', '.join(DTYPES)}", got=dtype)
+    try:
+        with np.errstate(all="ignore"):   # a value the dtype cannot hold is reported below, not warned about
+            return _check_numeric(net, gradients, dtype, richardson, rtol, atol, values)
+    except DeriveError:
+        raise
+    except (OverflowError, ZeroDivisionError, ValueError) as exc:
+        raise SpecError("values", f"numbers whose loss and gradients stay finite in {dtype}",
+                        got=f"{exc.__class__.__name__}: {exc}", source=net.spec.source) from None
+
+
+def _check_numeric(net, gradients, dtype, richardson, rtol, atol, values) -> NumericReport:
     real, cplx = np.dtype(dtype).type, np.result_type(dtype, np.complex64).type
     point = _point(net, values)
     names = _checked(net, gradients)
     grads = dict(gradients) if gradients is not None else _derived(net, point, real)
     loss = float(_loss(net, "real")(_cast(point, real)))
+    derived = {} if gradients is not None else {f"∂E/∂{k}": v for k, v in grads.items()}
+    _finite(net, dtype, {"the loss": loss, **derived})
     kinked = sorted({a for a in net.spec.activations if not ACTIVATIONS[a].analytic})
     analytic = not kinked
     central = _central(net, point, names, real, 1 / 3, 1.0)
@@ -139,6 +152,14 @@ def check_numeric(net, gradients: Mapping[str, float] | None = None, *, dtype: s
     return NumericReport(rows, dtype, loss, notes)
 
 
+def _finite(net, dtype, numbers: dict) -> None:
+    """SpecError naming the first number (the loss, a derived gradient) that `dtype` cannot hold."""
+    bad = next((k for k, v in numbers.items() if not np.isfinite(v)), None)
+    if bad is not None:
+        raise SpecError("values", f"numbers whose loss and gradients stay finite in {dtype}",
+                        got=f"{bad} = {numbers[bad]}", source=net.spec.source)
+
+
 def _disagreeing(cs, central, point, net, dtype, loss) -> str | None:
     """The first parameter whose complex step and central difference disagree by 10× the latter's tolerance."""
     node = _nodes(net)
@@ -153,7 +174,7 @@ def _row(p, derived, central, cs, rich, method, ref, rtol, atol) -> NumericRow:
     diff = abs(derived - ref)
     top = max(abs(derived), abs(ref))
     rel = diff / top if top else 0.0
-    ok = bool(np.isfinite(derived)) and diff <= atol + rtol * top
+    ok = bool(np.isfinite(derived) and diff <= atol + rtol * top)   # a Python bool (JSON), not a NumPy one
     return NumericRow(p, derived, central, cs, rich, method, diff, rel, rtol, atol, ok)
 
 

@@ -17,7 +17,8 @@ from typing import Mapping
 
 import sympy as sp
 
-from derive.errors import SpecError
+from derive.errors import NotSupported, SpecError
+from derive.core.limits import numeral
 from derive.core.graph import Graph, Role
 
 __all__ = ["Quantity", "parse_key", "Evaluator", "Recipe", "printed_number", "exact_number", "PRECISION"]
@@ -48,7 +49,7 @@ def exact_number(x: float) -> sp.Rational:
 
 def printed_number(text: str) -> sp.Rational:
     """A hand string as the exact decimal it prints."""
-    p, q = Decimal(text.strip()).as_integer_ratio()
+    p, q = Decimal(numeral(text, "hand").strip()).as_integer_ratio()
     return sp.Rational(p, q)
 
 
@@ -276,4 +277,10 @@ class Evaluator:
 def _number(expr: sp.Expr) -> sp.Expr:
     """Keep exact rationals exact; anything else becomes a PRECISION-digit Float."""
     expr = sp.sympify(expr)
-    return expr if expr.is_Rational else sp.Float(expr.evalf(PRECISION), PRECISION)
+    if expr.is_Rational:
+        return expr
+    value = expr.evalf(PRECISION)
+    if not (value.is_real and value.is_finite):   # log of a negative target, 0/0 …: no real value to print
+        raise NotSupported(f"a hand value's exact value is {sp.sstr(value)[:40]}, not a finite real number: the "
+                           "spec's numbers are outside the loss's domain (bce needs targets in [0, 1])")
+    return sp.Float(value, PRECISION)

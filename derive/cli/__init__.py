@@ -26,11 +26,13 @@ import argparse
 import sys
 
 from derive import __version__
-from derive.errors import DeriveError
+from derive.errors import DeriveError, clip
 from derive.cli import chain, check, check_code, exercise, fit, gradients, grade, latex, notes, sweep, train
 from derive.cli.common import warn_unusual_pair
 
 __all__ = ["main"]
+
+MESSAGE_CHARS = 600   # an error line's length at most (values inside it are clipped to 80 characters already)
 
 # one module per command: each has add_parser(subparsers) and run(args) -> exit status
 COMMANDS = [gradients, chain, check, check_code, train, sweep, latex, notes, fit, exercise, grade]
@@ -56,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except DeriveError as exc:
-        print(f"derive: {exc}", file=sys.stderr)
+        print(f"derive: {clip(str(exc), MESSAGE_CHARS)}", file=sys.stderr)   # one line, never a megabyte
         return 2
     except BrokenPipeError:
         return 0

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from derive.numeric.network import load
-from derive.errors import SpecError
+from derive.core.limits import MAX_PATHS
+from derive.errors import OptionError, SpecError
 from derive.render.text import derivation_text
 from derive.cli.common import emit_json, spec_argument
 
@@ -18,8 +19,10 @@ def add_parser(sub) -> None:
 
 
 def as_json(net, d) -> dict:
+    """The paths (all of them up to MAX_PATHS, counted first; past it the first MAX_PATHS) and their count."""
+    paths = d.paths if d.path_count <= MAX_PATHS else d.first_paths(MAX_PATHS)
     return {"param": d.param.canonical, "name": d.param.name, "error": d.total,
-            "paths": [[f.as_pair() for f in path] for path in d.paths],
+            "paths": [[f.as_pair() for f in path] for path in paths], "path_count": d.path_count,
             "value": net.evaluation.gradients[d.param.canonical]}
 
 
@@ -36,6 +39,9 @@ def run(args) -> int:
         d = net.derivation(args.param)
     except SpecError as exc:
         raise exc.in_file(args.spec) from None
+    if args.prove and d.path_count > MAX_PATHS:
+        raise OptionError(f"--prove: at most {MAX_PATHS} paths to prove (∂{d.total}/∂{d.param.name} has "
+                          f"{d.path_count}); drop --prove, or check the gradients with derive check --numeric")
     proofs = d.prove() if args.prove else None
     if args.json:
         out = as_json(net, d)

@@ -10,7 +10,7 @@ from derive.numeric.network import load
 from derive.errors import UserCodeError
 from derive.render.text import number, table
 from derive.check.user_code.compare import GradientReport, check_gradients
-from derive.check.user_code.load import load_function
+from derive.check.user_code.load import DEFAULT_TIMEOUT, ContainedFunction, load_function
 from derive.check.user_code.dataset import check_dataset
 from derive.cli.notes import fit_spec_or_none
 from derive.errors import OptionError
@@ -39,6 +39,9 @@ def add_parser(sub) -> None:
                         "(in_out: CS231n, Keras)")
     p.add_argument("--batch", type=_positive, default=None, metavar="N",
                    help="data-set spec ([data], [init]): the first N training samples (default all)")
+    p.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="S",
+                   help=f"the dict form: seconds for importing FILE.py and for each call of FUNC, run in a child process "
+                        f"(default {DEFAULT_TIMEOUT:g})")
     p.set_defaults(run=run)
 
 
@@ -57,6 +60,16 @@ def _positive(text: str) -> int:
     if n < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number ≥ 1, got {text!r}")
     return n
+
+
+def _seconds(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        x = float("nan")
+    if not (0 < x <= 86400):
+        raise argparse.ArgumentTypeError(f"expected seconds > 0 (at most a day), got {text!r}")
+    return x
 
 
 def _tolerance(text: str) -> float:
@@ -78,14 +91,21 @@ def run(args) -> int:
     elif args.form != "matrices":
         raise OptionError(f"{args.spec}: a data-set spec ([data]) is checked in the matrix form: pass --form matrices")
     try:
-        with contextlib.redirect_stdout(sys.stderr):   # the user's prints must not mix with our output
-            fn = load_function(args.target)
-            if fit is None:
-                report = check_gradients(net, fn, rtol=args.rtol, atol=args.atol, points=args.points,
-                                         seed=args.seed, form=args.form, orientation=args.orientation)
-            else:
-                report = check_dataset(fit, fn, orientation=args.orientation, batch=args.batch, rtol=args.rtol,
-                                       atol=args.atol, points=args.points, seed=args.seed)
+        if fit is None and args.form == "dict":
+            fn = ContainedFunction(args.target, args.timeout)   # a child process: nothing it does reaches us
+            try:
+                report = check_gradients(net, fn, rtol=args.rtol, atol=args.atol, points=args.points, seed=args.seed)
+            finally:
+                fn.close()
+        else:   # the matrix form calls FUNC(weights, biases, x, t) in this process, its prints sent to stderr
+            with contextlib.redirect_stdout(sys.stderr):
+                fn = load_function(args.target)
+                if fit is None:
+                    report = check_gradients(net, fn, rtol=args.rtol, atol=args.atol, points=args.points,
+                                             seed=args.seed, form=args.form, orientation=args.orientation)
+                else:
+                    report = check_dataset(fit, fn, orientation=args.orientation, batch=args.batch, rtol=args.rtol,
+                                           atol=args.atol, points=args.points, seed=args.seed)
     except UserCodeError as exc:
         theirs = getattr(exc, "user_traceback", None)
         if theirs:

@@ -18,6 +18,7 @@ from derive.numeric.fit import EXPECT_RTOL, FitResult, compiled, run_fit
 from derive.core.fitspec import load_fit_spec
 from derive.render.plots import check_png_path, plot_fits
 from derive.render.text import table
+from derive.core.limits import MAX_EPOCHS
 from derive.cli.common import emit_json
 
 
@@ -38,6 +39,10 @@ def run(args) -> int:
         raise _usage("--epochs", "a whole number >= 1", args.epochs)
     if args.lr is not None and not math.isfinite(args.lr):
         raise _usage("--lr", "a finite number", args.lr)
+    if args.ymax is not None and not (math.isfinite(args.ymax) and args.ymax > 0):
+        raise _usage("--ymax", "a finite number > 0", args.ymax)
+    if args.epochs is not None and args.epochs > MAX_EPOCHS:
+        raise _usage("--epochs", f"at most {MAX_EPOCHS} (fewer epochs)", args.epochs)
     if args.plot:
         check_png_path(args.plot)
     specs = [load_fit_spec(path) for path in args.specs]

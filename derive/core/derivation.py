@@ -145,6 +145,48 @@ class Derivation:
         """Every path from an error down to the parameter (exponential in depth: ask only to show)."""
         return tuple(tuple(p) for top in self.net.tops for p in self._paths_from(top.name))
 
+    @cached_property
+    def path_count(self) -> int:
+        """How many paths `paths` would hold, counted without listing them (dynamic programming over the
+        graph: linear in its size), so a command knows before it enumerates 2^24 of them."""
+        memo: dict[str, int] = {self.param.name: 1}
+
+        def count(name: str) -> int:
+            if name not in memo:
+                memo[name] = sum(count(parent) for parent in self.net.nodes[name].local if parent in self._reaches)
+            return memo[name]
+
+        for name in sorted(self._reaches, key=self._depth):   # parents first: no deep recursion
+            count(name)
+        return sum(count(top.name) for top in self.net.tops if top.name in self._reaches)
+
+    def _depth(self, name: str) -> int:
+        """The node's layer position (parameters and inputs 0), for counting parents before children."""
+        return self._order.get(name, 0)
+
+    @cached_property
+    def _order(self) -> dict[str, int]:
+        order: dict[str, int] = {}
+        stack = [self.param.name]
+        order[self.param.name] = 0
+        while stack:   # longest distance from the parameter (the graph is a DAG)
+            name = stack.pop()
+            for child in self.net.children[name]:
+                if order.get(child, -1) < order[name] + 1:
+                    order[child] = order[name] + 1
+                    stack.append(child)
+        return order
+
+    def first_paths(self, n: int) -> tuple[tuple[Factor, ...], ...]:
+        """The first n paths (in the order of `paths`), without enumerating the rest."""
+        found = []
+        for top in self.net.tops:
+            for p in self._paths_from(top.name):
+                if len(found) == n:
+                    return tuple(found)
+                found.append(tuple(p))
+        return tuple(found)
+
     def _paths_from(self, name: str) -> Iterator[list[Factor]]:
         node = self.net.nodes[name]
         for parent, closed in node.local.items():

@@ -15,9 +15,11 @@ from typing import Any, Mapping
 
 from derive.errors import SpecError
 from derive.core.primitives import ACTIVATIONS, LOSSES
-from derive.core.reading import (DTYPES, boolean, choice, known_keys, mapping, number, read_toml, required, whole,
+from derive.core.reading import (DTYPES, boolean, choice, known_keys, mapping, number, read_toml, required, text,
+                                 whole,
                                  whole_list)
 from derive.core.spec import spec_from_dict, weight_count
+from derive.core.limits import MAX_EPOCHS, check_count, check_layers, numeral, seed_number
 
 __all__ = ["FitSpec", "DataSettings", "InitSettings", "FitSettings", "load_fit_spec", "fit_spec_from_dict",
            "is_fit_spec", "OUTPUT_PAIRS", "HIDDEN_ACTIVATIONS"]
@@ -155,6 +157,7 @@ def _network(net):
     layers = whole_list(required(net, "layers", "network."), "network.layers", minimum=1)
     if len(layers) < 2:
         raise SpecError("network.layers", "at least two layer sizes (inputs and outputs)", got=list(layers))
+    check_layers(layers, "network.layers")   # before the placeholder lists below are made
     placeholder = {"inputs": [0.0] * layers[0], "targets": [0.0] * layers[-1],
                    "weights": [0.0] * weight_count(layers), "biases": [0.0] * sum(layers[1:])}
     core = spec_from_dict({"network": dict(net), "values": placeholder})
@@ -190,7 +193,7 @@ def _data(table) -> DataSettings:
         if not 0 < test_size < 1:
             raise SpecError("data.test_size", "a fraction between 0 and 1", got=test_size)
     random_state = table.get("random_state")
-    random_state = None if random_state is None else whole(random_state, "data.random_state", minimum=0)
+    random_state = None if random_state is None else seed_number(random_state, "data.random_state")
     divide_by = table.get("divide_by")
     if divide_by is not None:
         divide_by = number(divide_by, "data.divide_by")
@@ -207,7 +210,7 @@ def _init(table) -> InitSettings:
         raise SpecError("init.std", "a standard deviation >= 0", got=std)
     return InitSettings(weights=choice(table.get("weights", "ones"), "init.weights", WEIGHT_INITS),
                         biases=choice(table.get("biases", "zeros"), "init.biases", BIAS_INITS),
-                        seed=whole(table.get("seed", 0), "init.seed", minimum=0),
+                        seed=seed_number(table.get("seed", 0), "init.seed"),
                         mean=number(table.get("mean", 0.0), "init.mean"), std=std)
 
 
@@ -219,12 +222,14 @@ def _fit(table) -> FitSettings:
         clip = number(clip, "fit.loss_clip")
         if not 0 < clip < 0.5:
             raise SpecError("fit.loss_clip", "a number between 0 and 0.5 (the notes use 1e-10)", got=clip)
-    return FitSettings(epochs=whole(table.get("epochs", 100), "fit.epochs", minimum=1),
+    epochs = check_count(whole(table.get("epochs", 100), "fit.epochs", minimum=1), "fit.epochs", MAX_EPOCHS,
+                         "fewer epochs")
+    return FitSettings(epochs=epochs,
                        learning_rate=number(table.get("learning_rate", 1.0), "fit.learning_rate"),
                        updates=choice(table.get("updates", "full_batch"), "fit.updates", UPDATES),
                        average=boolean(table.get("average", True), "fit.average"),
                        shuffle=boolean(table.get("shuffle", False), "fit.shuffle"),
-                       seed=None if seed is None else whole(seed, "fit.seed", minimum=0),
+                       seed=None if seed is None else seed_number(seed, "fit.seed"),
                        report_loss=choice(table.get("report_loss", "sum"), "fit.report_loss", LOSS_REPORTS),
                        loss_clip=clip,
                        dtype=choice(table.get("dtype", "float64"), "fit.dtype", DTYPES))
@@ -239,11 +244,8 @@ def _expect(table, spec: FitSpec) -> dict[str, str]:
             raise SpecError(f"expect.{key}", f"one of {', '.join(allowed)}")
         if not isinstance(value, str):
             raise SpecError(f"expect.{key}", 'a number in quotes, as printed (e.g. "0.956140350877193")', got=value)
-        try:
-            number = float(value)
-        except ValueError:
-            raise SpecError(f"expect.{key}", "a decimal number in quotes", got=value) from None
-        if not math.isfinite(number):
+        numeral(value, f"expect.{key}")
+        if not math.isfinite(float(value)):
             raise SpecError(f"expect.{key}", "a finite number", got=value)
     if "accuracy" in table and DATASETS[spec.data.dataset].task == "regression":
         raise SpecError("expect.accuracy", "no accuracy for a regression data set (diabetes)")
@@ -257,6 +259,4 @@ def _param_sizes(layers) -> list[int]:
 
 
 def _title(title) -> str:
-    if not isinstance(title, str):
-        raise SpecError("title", "a string", got=title)
-    return title
+    return text(title, "title")

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from derive.errors import SpecError
+from derive.core.limits import MAX_FILE_BYTES, MAX_TITLE_CHARS
 
 __all__ = ["read_toml", "required", "mapping", "known_keys", "choice", "choice_list", "boolean", "whole",
-           "whole_list", "number", "numbers", "DTYPES"]
+           "whole_list", "number", "numbers", "text", "DTYPES"]
 
 DTYPES = ("float64", "float32")   # the floating-point types every numeric stage accepts, by name
 
@@ -21,6 +22,9 @@ def read_toml(path: str | Path) -> dict[str, Any]:
     """The TOML file's tables; SpecError for a missing, unreadable, non-UTF-8 or malformed file."""
     source = str(path)
     try:
+        if Path(path).is_file() and Path(path).stat().st_size > MAX_FILE_BYTES:
+            raise SpecError("(file)", f"a spec file of at most {MAX_FILE_BYTES} bytes (a data set goes in its own "
+                                      "file: [data] in a data-set spec)", source=source)
         text = Path(path).read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise SpecError("(file)", "an existing spec file", source=source) from None
@@ -30,6 +34,9 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SpecError("(toml)", f"valid TOML ({exc})", source=source) from None
+    except ValueError:   # tomllib: an integer literal past Python's 4300-digit conversion limit
+        raise SpecError("(toml)", "numbers of at most 4300 digits (write 1e300 for a big number)",
+                        source=source) from None
     except RecursionError:   # tomllib recurses once per level of nested arrays or inline tables
         raise SpecError("(toml)", "valid TOML nested a few levels deep, not hundreds", source=source) from None
 
@@ -89,9 +96,22 @@ def whole_list(value, key, minimum):
 def number(value, key):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise SpecError(key, "a number", got=value)
-    if not math.isfinite(value):
+    try:
+        result = float(value)
+    except OverflowError:   # an integer past the largest double
+        raise SpecError(key, "a finite number (within ±1.8e308)", got=value) from None
+    if not math.isfinite(result):
         raise SpecError(key, "a finite number", got=value)
-    return float(value)
+    return result
+
+
+def text(value, key):
+    """A free-text value (a title): a string of at most MAX_TITLE_CHARS characters."""
+    if not isinstance(value, str):
+        raise SpecError(key, "a string", got=value)
+    if len(value) > MAX_TITLE_CHARS:
+        raise SpecError(key, f"a string of at most {MAX_TITLE_CHARS} characters", got=value)
+    return value
 
 
 def numbers(value, key, length):

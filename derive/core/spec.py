@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from derive.core.reading import (DTYPES, boolean, choice, choice_list, known_keys, number, numbers, read_toml,
-                                 required, mapping, whole, whole_list)
+                                 required, mapping, text, whole, whole_list)
+from derive.core.limits import MAX_EPOCHS, check_count, check_layers, numeral
 from derive.errors import SpecError
 from derive.core.notation import ERROR_LETTERS, NOTATIONS, notation_from_table, register
 from derive.core.primitives import ACTIVATIONS, BIAS_SCHEMES, LOSSES
@@ -92,6 +93,7 @@ def _validate(data, source) -> Spec:
     layers = whole_list(required(net, "layers", "network."), "network.layers", minimum=1)
     if len(layers) < 2:
         raise SpecError("network.layers", "at least two layer sizes (inputs and outputs)", got=list(layers))
+    check_layers(layers, "network.layers")
     activations = choice_list(required(net, "activations", "network."), "network.activations", ACTIVATIONS)
     if len(activations) != len(layers) - 1:
         raise SpecError("network.activations", f"{len(layers) - 1} names, one per layer after the input",
@@ -124,9 +126,7 @@ def _validate(data, source) -> Spec:
 
     hand = _hand(data.get("hand", {}))
     train = _train(data.get("train", {}))
-    title = data.get("title", "")
-    if not isinstance(title, str):
-        raise SpecError("title", "a string", got=title)
+    title = text(data.get("title", ""), "title")
     return Spec(layers=layers, activations=activations, inputs=inputs, targets=targets, weights=weights,
                 biases=biases, loss=loss, bias=bias, train_biases=train_biases, notation=notation,
                 error_letter=error_letter, learning_rate=lr, hand=hand, train=train, title=title, source=source,
@@ -151,14 +151,8 @@ def _samples(vals, layers):
 def _hand(table) -> dict[str, str]:
     mapping(table, "hand")
     for key, value in table.items():
-        if not isinstance(value, str):
-            raise SpecError(f"hand.{key}", 'a string such as "0.593" (quoted, so its printed digits are kept)',
-                            got=value)
-        try:
-            number = float(value)
-        except ValueError:
-            raise SpecError(f"hand.{key}", "a decimal number in quotes", got=value) from None
-        if not math.isfinite(number):
+        numeral(value, f"hand.{key}")
+        if not math.isfinite(float(value)):
             raise SpecError(f"hand.{key}", "a finite number", got=value)
     return dict(table)
 
@@ -166,7 +160,8 @@ def _hand(table) -> dict[str, str]:
 def _train(table) -> TrainSettings:
     mapping(table, "train")
     known_keys(table, TRAIN_KEYS, "train.")
-    epochs = whole(table.get("epochs", 1), "train.epochs", minimum=1)
+    epochs = check_count(whole(table.get("epochs", 1), "train.epochs", minimum=1), "train.epochs", MAX_EPOCHS,
+                         "fewer epochs, or stop_below")
     stop = table.get("stop_below")
     stop = None if stop is None else number(stop, "train.stop_below")
     dtype = choice(table.get("dtype", "float64"), "train.dtype", DTYPES)

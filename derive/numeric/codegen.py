@@ -25,6 +25,7 @@ from sympy.printing.pycode import PythonCodePrinter
 from derive.core.derivation import Backprop
 from derive.core.primitives import ACTIVATIONS, LOSSES, Activation, activation
 from derive.core.graph import Layer, Graph
+from derive.errors import SpecError
 
 __all__ = ["Program", "Evaluation", "Dialect", "NUMPY", "SCALAR", "compile_program", "RUNTIME"]
 
@@ -210,10 +211,20 @@ class Program:
         exec(compile(self.source, "<derive generated>", "exec"), namespace)  # our own generated code only
         return namespace["evaluate"]
 
+    def run(self, point: Mapping[str, object]):
+        """The generated function at `point`; a number past float64 (math's OverflowError, a log outside its
+        domain) is SpecError naming the stage, not a traceback. No RuntimeWarning escapes."""
+        try:
+            with np.errstate(all="ignore"):
+                return self.function(point)
+        except (OverflowError, ZeroDivisionError, ValueError) as exc:
+            raise SpecError("values", "numbers whose forward pass, loss and gradients stay finite in float64",
+                            got=f"{exc.__class__.__name__}: {exc}", source=self.net.spec.source) from None
+
     def evaluate(self, leaves: Mapping[str, object] | None = None) -> Evaluation:
         """Evaluate at the given leaf values (default: the spec's), returning floats."""
         point = self.net.leaf_values() if leaves is None else dict(leaves)
-        values, grads = self.function(point)
+        values, grads = self.run(point)
         values = {k: float(v) for k, v in values.items()}
         return Evaluation(values=values, gradients={k: float(v) for k, v in grads.items()},
                           loss=values[self.net.total.name],

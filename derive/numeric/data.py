@@ -8,12 +8,14 @@ imported only here and only when a data set is loaded.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from derive.core.fitspec import DATASETS, Dataset
 from derive.extras import MissingExtra, require
+from derive.errors import SpecError
 
 __all__ = ["DATASETS", "Dataset", "Prepared", "MissingExtra", "require", "prepare"]
 
@@ -41,16 +43,28 @@ def prepare(data, dtype=np.float64) -> Prepared:
     if data.test_size is None:
         X_train, X_test, y_train, y_test = X, None, y, None
     else:
+        n_test = math.ceil(data.test_size * len(X))   # scikit-learn's rounding: both sides must keep a sample
+        if not 1 <= n_test < len(X):
+            raise SpecError("data.test_size", f"a fraction that leaves samples in both the training and the test "
+                                              f"split ({len(X)} samples)", got=data.test_size)
         split = require("sklearn.model_selection", "scikit-learn", "data").train_test_split
         X_train, X_test, y_train, y_test = split(X, y, test_size=data.test_size, random_state=data.random_state)
     if data.divide_by is not None:
-        X_train = X_train / data.divide_by
-        X_test = None if X_test is None else X_test / data.divide_by
+        with np.errstate(all="ignore"):
+            X_train = X_train / data.divide_by
+            X_test = None if X_test is None else X_test / data.divide_by
+        if not np.isfinite(X_train).all():
+            raise SpecError("data.divide_by", "a divisor that keeps the features finite in float64",
+                            got=data.divide_by)
     if data.scale == "standard":
         scaler = require("sklearn.preprocessing", "scikit-learn", "data").StandardScaler()
         scaler.fit(X_train)
         X_train = scaler.transform(X_train)
         X_test = None if X_test is None else scaler.transform(X_test)
+    with np.errstate(over="ignore"):
+        if not np.isfinite(X_train.astype(dtype)).all():
+            raise SpecError("data", f"features that {np.dtype(dtype).name} can hold (scale them first: "
+                                    "data.scale or data.divide_by)")
     return Prepared(X_train.astype(dtype), _targets(y_train, info, dtype),
                     None if X_test is None else X_test.astype(dtype),
                     None if y_test is None else _targets(y_test, info, dtype), info.task)

@@ -10,6 +10,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from derive.core.limits import check_scalar_size
 from derive.core.derivation import Backprop, Derivation
 from derive.core.graph import Graph
 from derive.core.primitives import LOSSES
@@ -25,6 +26,7 @@ class Network:
     """A network ready to derive, evaluate and check: `derive.load(path)` or `derive.network(...)`."""
 
     def __init__(self, spec: Spec):
+        check_scalar_size(spec.layers, spec.source)   # before the graph: its size is the cost of everything
         self.spec = spec
         self.graph = Graph(spec)
 

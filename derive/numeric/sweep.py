@@ -9,6 +9,7 @@ falls below stop_below, the loop returns, the stopped copies are taken out, the 
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ import numpy as np
 
 from derive.core.reading import DTYPES
 from derive.errors import NotSupported, SpecError
+from derive.core.limits import MAX_COPIES, MAX_EPOCHS, MAX_SCALE, check_count
 from derive.numeric.numba_loop import train_copies_numba
 from derive.numeric.train import BACKENDS, LoopSpec, compiled_loop, forward_function, progress_bar
 
@@ -63,11 +65,17 @@ def parse_lrs(text: str) -> np.ndarray:
     try:
         if ":" in text:
             lo, hi, n = text.split(":")
-            values = np.linspace(float(lo), float(hi), int(n))
+            lo, hi, count = float(lo), float(hi), int(n)
+            if count > MAX_COPIES:   # before linspace allocates them
+                raise OverflowError
+            values = np.linspace(lo, hi, count)
         else:
             values = np.array([float(v) for v in text.split(",")])
+    except OverflowError:
+        raise SpecError("--lr", f"at most {MAX_COPIES} rates (fewer rates)", got=text) from None
     except ValueError:
         raise SpecError("--lr", "rates as START:STOP:COUNT or a comma-separated list", got=text) from None
+    check_count(values.size, "--lr", MAX_COPIES, "fewer rates")
     if values.size == 0 or not np.all(np.isfinite(values)):
         raise SpecError("--lr", "at least one finite learning rate", got=text)
     return values
@@ -78,6 +86,7 @@ def sweep(net, *, lrs=None, copies: int | None = None, seed: int | None = None, 
           progress: bool | None = False) -> SweepResult:
     """A sweep over learning rates (`lrs`), or over `copies` random initial weights (uniform in ±scale)."""
     trained = net.trained
+    check_count(epochs, "--epochs", MAX_EPOCHS, "fewer epochs, or --stop-below")
     now = net.param_values()
     if lrs is not None:
         lrs = np.asarray(lrs, dtype=float)
@@ -86,6 +95,9 @@ def sweep(net, *, lrs=None, copies: int | None = None, seed: int | None = None, 
     else:
         if not copies or copies < 1:
             raise SpecError("--copies", "a whole number >= 1", got=copies)
+        check_count(copies, "--copies", MAX_COPIES, "fewer copies")
+        if not (math.isfinite(scale) and 0 <= scale <= MAX_SCALE):
+            raise SpecError("--scale", f"a number from 0 to {MAX_SCALE:g} (the range of the initial weights)", got=scale)
         rng = np.random.default_rng(seed)
         init = {p: rng.uniform(-scale, scale, copies) for p in trained}
         lrs = np.full(copies, net.spec.learning_rate)

@@ -19,6 +19,7 @@ import numpy as np
 
 from derive.core.reading import DTYPES
 from derive.errors import Diverged, SpecError
+from derive.core.limits import MAX_EPOCHS, check_count
 from derive.extras import MissingExtra, require
 from derive.numeric.buffers import buffered_lines
 from derive.numeric.codegen import NUMPY, RUNTIME, SCALAR, SCALAR_RUNTIME, Dialect, Program, needed_lines
@@ -167,20 +168,29 @@ def train_network(net, *, epochs: int, lr: float, stop_below: float | None = Non
                     report=print_every is not None)
     loop = compiled_loop(program, trained, spec)
     cast = (lambda v: float(v)) if dtype == "float64" else np.float32
-    state = {k: cast(v) for k, v in net.graph.leaf_values().items()}
+    with np.errstate(over="ignore"):   # a value float32 cannot hold is reported below, not warned about
+        state = {k: cast(v) for k, v in net.graph.leaf_values().items()}
+    big = next((k for k, v in state.items() if not math.isfinite(float(v))), None)
+    if big is not None:
+        raise SpecError("values", f"numbers that {dtype} can hold (its largest is {float(np.finfo(dtype).max):.3g})",
+                        got=f"{big} = {net.graph.leaf_values()[big]}", source=net.spec.source)
     losses: list = [0.0] * epochs
     names = net.graph.names_by_canonical
     report = _transcript(net, out or sys.stdout) if print_every is not None else None
-    threshold = cast(stop_below) if stop_below is not None else None
+    with np.errstate(over="ignore"):
+        threshold = cast(stop_below) if stop_below is not None else None
     started = time.perf_counter()
     try:
-        loss, last, stopped = _run_chunks(loop, state, epochs, cast(lr), threshold, losses, report,
-                                          print_every or 1, progress)
-    except OverflowError:
-        raise Diverged(f"training diverged: a number overflowed with lr {lr:g}; try a smaller --lr") from None
+        with np.errstate(all="ignore"):   # a number past the dtype is reported once (Diverged), not warned
+            loss, last, stopped = _run_chunks(loop, state, epochs, cast(lr), threshold, losses, report,
+                                              print_every or 1, progress)
+    except (OverflowError, ZeroDivisionError, ValueError) as exc:   # math.exp overflow, log(x ≤ 0)
+        raise Diverged(f"{net.spec.source or 'train'}: training diverged ({exc}) with lr {lr:g} in {dtype}: a "
+                       "value left the range of the loss or of the dtype; try a smaller --lr") from None
     run = last + 1
     params = {c: state[names[c]] for c in net.params}
-    outputs = _outputs(program, state)
+    with np.errstate(all="ignore"):   # the outputs after a diverged run are nan/inf: check_finite says so
+        outputs = _outputs(program, state)
     return TrainResult(params={k: _plain(v) for k, v in params.items()}, loss=_plain(loss),
                        stopped_at_epoch=None if stopped < 0 else stopped, losses=[float(x) for x in losses[:run]],
                        epochs_run=run, outputs=[_plain(o) for o in outputs], dtype=dtype,
@@ -199,6 +209,7 @@ def _train_numba(net, epochs, lr, stop_below) -> TrainResult:
 def _check_settings(epochs, lr, stop_below, print_every) -> None:
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise SpecError("epochs", "a whole number >= 1", got=epochs)
+    check_count(epochs, "epochs", MAX_EPOCHS, "fewer epochs, or stop_below")
     if not math.isfinite(lr):
         raise SpecError("lr", "a finite learning rate", got=lr)
     if stop_below is not None and not math.isfinite(stop_below):
@@ -211,8 +222,8 @@ def check_finite(result: TrainResult) -> TrainResult:
     """The result, or Diverged when its loss or a parameter is not a finite number."""
     numbers = [result.loss, *result.params.values()]
     if not all(math.isfinite(float(v)) for v in numbers):
-        raise Diverged(f"training diverged: the loss is {float(result.loss)!r} after {result.epochs_run} epochs; "
-                       "try a smaller --lr")
+        raise Diverged(f"training diverged: the loss is {float(result.loss)!r} after {result.epochs_run} epochs "
+                       f"in {result.dtype}; try a smaller --lr (or float64)")
     return result
 
 

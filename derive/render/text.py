@@ -11,6 +11,7 @@ import sympy as sp
 from sympy.printing.str import StrPrinter
 
 from derive.core.derivation import Derivation, Factor
+from derive.core.limits import MAX_PATHS
 
 __all__ = ["table", "partial", "path_text", "derivation_text", "number", "formula", "TextPrinter"]
 
@@ -48,8 +49,24 @@ def path_text(path: Iterable[Factor]) -> str:
     return " · ".join(partial(f.num, f.den) for f in path)
 
 
+def delta_text(d: Derivation, values: dict[str, float]) -> str:
+    """The δ form of ∂E/∂p and its value: what `chain` prints for a net with too many paths."""
+    lhs = partial(d.total, d.param.name)
+    value = values.get(d.net.notation.delta.format(name=d.param.name))
+    lines = [f"{d.path_count} paths from {d.total} to {d.param.name}: more than {MAX_PATHS}, so not written out; "
+             "the δ form (the same sum, shared) instead:",
+             f"{lhs} = {sp.sstr(d.delta_form, order='none')}"]
+    lines += [f"  {sp.sstr(x.symbol)} = {sp.sstr(x.definition, order='none')}" for x in d.deltas_used()[:20]]
+    if value is not None:
+        lines.append(f"{lhs} = {number(value)}")
+    return "\n".join(lines)
+
+
 def derivation_text(d: Derivation, values: dict[str, float]) -> str:
-    """∂E/∂p as the sum over paths, each factor in closed form and as a number, then the total."""
+    """∂E/∂p as the sum over paths, each factor in closed form and as a number, then the total; past
+    MAX_PATHS paths (counted first, never enumerated) the δ form instead, with a line saying so."""
+    if d.path_count > MAX_PATHS:
+        return delta_text(d, values)
     lines = [f"{partial(d.total, d.param.name)} = " + "\n    + ".join(path_text(p) for p in d.paths), ""]
     subs = {sp.Symbol(k, real=True): v for k, v in values.items()}
     seen = set()

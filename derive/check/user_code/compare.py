@@ -217,8 +217,17 @@ def derived_at(net, params: Mapping[str, float]) -> dict[str, float]:
         return net.batch_gradients(params)
     leaves = net.graph.leaf_values()
     leaves.update({p.name: params[p.canonical] for p in net.graph.params})
-    _, grads = net.program.function(leaves)
-    return {k: float(v) for k, v in grads.items()}
+    _, grads = net.program.run(leaves)
+    out = {k: float(v) for k, v in grads.items()}
+    bad = [k for k, v in out.items() if not math.isfinite(v)]
+    if bad:   # inf would compare "close" to any huge number: never a pass against it
+        raise SpecError("values", "a point where the derived gradients are finite in float64 (smaller values)",
+                        got=f"∂E/∂{bad[0]} = {out[bad[0]]} at {_few(params)}", source=net.spec.source)
+    return out
+
+
+def _few(params: Mapping[str, float]) -> str:
+    return ", ".join(f"{k} = {v:.3g}" for k, v in list(params.items())[:3]) + (", …" if len(params) > 3 else "")
 
 
 def _close(got: float, expected: float, rtol: float, atol: float) -> bool:

@@ -8,20 +8,26 @@ user's file or function is a UserCodeError (one line; the user's own traceback k
 
 from __future__ import annotations
 
+import faulthandler
 import hashlib
 import importlib.util
+import io
 import math
+import multiprocessing
 import numbers
+import os
+import resource
 import sys
 import traceback
+from functools import partial
 from pathlib import Path
 from typing import Callable, Mapping
 
 import numpy as np
 
-from derive.errors import UserCodeError
+from derive.errors import UserCodeError, shown
 
-__all__ = ["load_function", "call_user", "user_error"]
+__all__ = ["load_function", "call_user", "user_error", "ContainedFunction", "DEFAULT_TIMEOUT"]
 
 GradientFn = Callable[[dict], Mapping]
 
@@ -104,7 +110,10 @@ def _import_by_path(path: Path):
 def call_user(fn: GradientFn, params: Mapping[str, float], names: Mapping[str, str],
               required: list[str]) -> dict[str, float]:
     """fn(params) checked: a mapping whose keys name parameters (canonical or notation names),
-    every required one present, every value a finite real number. Returns floats by canonical name."""
+    every required one present, every value a finite real number. Returns floats by canonical name.
+    A ContainedFunction is called in its child process (the same checks, done there)."""
+    if isinstance(fn, ContainedFunction):
+        return fn.call(params, names, required)
     label = _label(fn)
     try:
         result = fn(dict(params))
@@ -115,19 +124,30 @@ def call_user(fn: GradientFn, params: Mapping[str, float], names: Mapping[str, s
     if not isinstance(result, Mapping):
         raise UserCodeError(f"{label}: expected it to return a dict {{param: gradient}}, "
                             f"got {type(result).__name__}")
-    out: dict[str, float] = {}
-    for key, value in result.items():
-        if key not in names:
-            raise UserCodeError(f"{label}: returned key {key!r}; expected parameter names "
-                                f"({', '.join(required)})")
-        out[names[key]] = _number(label, key, value)
-    out = _Grads(out)
-    out.dtype = _least_precise(result.values())
+    try:
+        out = _read(label, result, names, required)
+    except UserCodeError:
+        raise
+    except BaseException as exc:   # a mapping that raises while iterated, a value whose float() raises
+        raise user_error(f"{label}: reading what it returned raised", exc,
+                         getattr(fn, "__derive_source__", None)) from exc
     missing = [name for name in required if name not in out]
     if missing:
         raise UserCodeError(f"{label}: returned no gradient for {', '.join(missing)}; "
                             f"expected keys {', '.join(required)}")
     return out
+
+
+def _read(label: str, result: Mapping, names: Mapping[str, str], required: list[str]) -> "_Grads":
+    out: dict[str, float] = {}
+    for key, value in result.items():
+        if key not in names:
+            raise UserCodeError(f"{label}: returned key {shown(key)}; expected parameter names "
+                                f"({', '.join(required)})")
+        out[names[key]] = _number(label, key, value)
+    grads = _Grads(out)
+    grads.dtype = _least_precise(result.values())
+    return grads
 
 
 class _Grads(dict):
@@ -148,7 +168,7 @@ def _number(label: str, key: str, value) -> float:
     elif isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise UserCodeError(f"{label}: gradient {key!r} is {type(value).__name__} {value!r}, "
+        raise UserCodeError(f"{label}: gradient {shown(key)} is {type(value).__name__} {shown(value)}, "
                             "expected a real number")
     number = float(value)
     if not math.isfinite(number):
@@ -160,3 +180,115 @@ def _label(fn) -> str:
     source = getattr(fn, "__derive_source__", None)
     name = getattr(fn, "__name__", repr(fn))
     return f"{source}:{name}" if source else name
+
+
+# --- contained: the user's code in a child process ------------------------------------------------
+DEFAULT_TIMEOUT = 10.0            # seconds for importing the file, and for each call (check-code --timeout)
+CHILD_MEMORY = 4 * 1024 ** 3      # address space of the child (bytes): an unbounded allocation is a MemoryError
+
+
+class ContainedFunction:
+    """FILE.py:FUNC imported and called in a child process, so nothing it does reaches derive: a loop or a
+    sleep past `timeout` seconds, sys.exit/os._exit, a crash, a monkeypatch of derive or a print to file
+    descriptor 1 each end in one UserCodeError line (never a pass). `call_user` sends it the points."""
+
+    def __init__(self, target: str, timeout: float = DEFAULT_TIMEOUT):
+        self.target, self.timeout = str(target), float(timeout)
+        self.__name__ = self.target
+        context = multiprocessing.get_context("fork")
+        self._conn, child = context.Pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self._process = context.Process(target=_child, args=(child, self.target), daemon=True)
+        self._process.start()
+        child.close()
+        self._receive("importing it")
+
+    def call(self, params: Mapping[str, float], names: Mapping[str, str], required: list[str]) -> dict:
+        """fn(params) in the child, checked there by call_user; the floats (and their dtype) back here."""
+        try:
+            self._conn.send((dict(params), dict(names), list(required)))
+        except (BrokenPipeError, OSError):
+            raise self._ended("before it was called") from None
+        values, dtype = self._receive("calling it")
+        out = _Grads(values)
+        out.dtype = np.dtype(dtype)
+        return out
+
+    def __call__(self, params):
+        raise UserCodeError(f"{self.target}: a contained function is called through call_user")
+
+    def close(self) -> None:
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join(1)
+        self._conn.close()
+
+    def _receive(self, doing: str):
+        if not self._conn.poll(self.timeout):
+            self.close()
+            raise UserCodeError(f"{self.target}: {doing} took over {self.timeout:g} s (stopped; a loop that "
+                                "never ends? raise the limit with --timeout S)")
+        try:
+            kind, payload, extra, printed = self._conn.recv()
+        except (EOFError, OSError):
+            raise self._ended(f"while {doing}") from None
+        sys.stderr.write(printed)   # what the user's code printed, on derive's stderr (never stdout)
+        if kind == "error":
+            error = UserCodeError(payload)
+            error.user_traceback = extra
+            raise error
+        return payload if kind == "loaded" else (payload, extra)
+
+    def _ended(self, when: str) -> UserCodeError:
+        self._process.join(2)
+        code = self._process.exitcode
+        how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with status {code}"
+        self.close()
+        return UserCodeError(f"{self.target}: the process running it {how} {when} (sys.exit, os._exit or a "
+                             "crash in your code?): no gradients, so nothing is checked")
+
+
+def _child(conn, target: str) -> None:
+    """The child: fd 1 goes to stderr (never into derive's --json), Python's prints are sent back with each
+    answer (the parent writes them to its stderr), memory is bounded; then import and serve."""
+    faulthandler.disable()   # a crash of the user's code is reported by the parent, in one line
+    os.dup2(2, 1)
+    printed = io.StringIO()
+    sys.stdout = sys.stderr = printed
+    send = partial(_send, conn, printed)
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (CHILD_MEMORY, CHILD_MEMORY))
+    except (ValueError, OSError):
+        pass
+    try:
+        fn = load_function(target)
+        send(("loaded", None, None))
+        while True:
+            params, names, required = conn.recv()
+            send(_served(fn, params, names, required))
+    except EOFError:
+        pass
+    except UserCodeError as exc:
+        send(("error", str(exc), getattr(exc, "user_traceback", None)))
+    except BaseException as exc:   # anything the user's module does at import
+        send(("error", f"{target}: importing it failed: {type(exc).__name__}: {_first_line(exc)}", None))
+    os._exit(0)
+
+
+def _send(conn, printed: io.StringIO, message: tuple) -> None:
+    conn.send((*message, printed.getvalue()))
+    printed.seek(0)
+    printed.truncate()
+
+
+def _served(fn, params, names, required):
+    """One call in the child: ("ok", floats, dtype) or ("error", the line, the user's traceback)."""
+    try:
+        out = call_user(fn, params, names, required)
+        return "ok", {k: float(v) for k, v in out.items()}, out.dtype.str
+    except UserCodeError as exc:
+        return "error", str(exc), getattr(exc, "user_traceback", None)
+    except BaseException as exc:   # a returned mapping or value that raises while derive reads it
+        error = user_error(f"{_label(fn)}: raised", exc, getattr(fn, "__derive_source__", None))
+        return "error", str(error), error.user_traceback

@@ -113,8 +113,8 @@ def _derivations(net, nums: Numbers, which) -> list:
         d = net.derivation(p.canonical)
         title = rf"$\partial {latex_name(g.total.name, preset)} / \partial {latex_name(p.name, preset)}$"
         out.append(Heading(title, 2))
-        if len(d.paths) > MAX_PATHS:
-            out.append(Text(f"{len(d.paths)} paths: too many to print; the shared back-propagated form instead."))
+        if d.path_count > MAX_PATHS:   # counted, not enumerated (2^24 paths in a 2-wide, 25-deep net)
+            out.append(Text(f"{d.path_count} paths: too many to print; the shared back-propagated form instead."))
             rows = [Row(rf"\frac{{\partial {latex_name(g.total.name, preset)}}}{{\partial {latex_name(p.name, preset)}}}",
                         f"= {latex(d.delta_form, preset)}")]
             out.append(Equation(rows))

@@ -16,6 +16,7 @@ from typing import Sequence
 import sympy as sp
 
 from derive.core.derivation import Derivation, Factor
+from derive.core.limits import MAX_PATHS
 from derive.render.latex.blocks import Equation, Row, aligned, wrapped
 from derive.render.latex.names import latex_name, style_of
 from derive.render.latex.printer import latex, number, partial, with_numbers
@@ -249,11 +250,21 @@ STEP_TITLES = {"chain": "The chain rule, path by path", "closed": "In closed for
 def step_equations(d: Derivation, nums: Numbers | None, which: Sequence[str] = STEPS,
                    factors: bool = True) -> list[tuple[str, Equation]]:
     """The chosen steps of one derivation as (step name, equation), in the order chain, closed, numbers, update."""
+    if d.path_count > MAX_PATHS and any(step in which for step in ("chain", "closed", "numbers")):
+        which = [step for step in which if step not in ("chain", "closed", "numbers")]
+        return [("delta", delta_equation(d))] + step_equations(d, nums, which, factors)
     makers = {"chain": lambda: chain(d), "closed": lambda: closed(d, factors),
               "numbers": lambda: numbers(d, nums), "update": lambda: update(d, nums),
               "shared": lambda: shared(d, nums), "delta": lambda: delta(d, nums)}
     done = [(step, makers[step]()) for step in ALL_STEPS if step in which]
     return [(step, eq) for step, eq in done if eq.rows]
+
+
+def delta_equation(d: Derivation) -> Equation:
+    """∂E/∂p in its δ form: what the steps show when the paths are too many to write out (one line says so)."""
+    preset = _preset(d)
+    return Equation([Row(_lhs(d), f"= {latex(d.delta_form, preset)}"
+                         + rf"\quad\text{{({d.path_count} paths, over {MAX_PATHS}: the $\delta$ form)}}")])
 
 
 def steps(d: Derivation, nums: Numbers | None, which: Sequence[str] = STEPS) -> Equation:
