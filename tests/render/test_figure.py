@@ -105,3 +105,9 @@ def test_the_measure_sees_an_overlap_and_a_crossing():
 
 def box_at(x, y):
     return (x - 0.5, y - 0.17, x + 0.5, y + 0.17)
+
+
+def test_weight_matrix_captions_count_layers_as_the_notation_does():
+    """Nielsen numbers the input layer 1, so a 2-2-2 net's weights go into layers 2 and 3."""
+    captions = [c for c, _, _ in weight_matrices(derive.load(ROOT / "worked_examples" / "nielsen_2_2_2.toml"))]
+    assert [c.split(" (")[0] for c in captions] == ["Weights into layer 2", "Weights into layer 3"]

@@ -218,7 +218,8 @@ def weight_matrices(net) -> list[tuple[str, str, str]]:
         names = r" \\ ".join(" & ".join(latex_name(p.name, preset) for p in ps) for ps in rows.values())
         nums = r" \\ ".join(" & ".join(number(lay.values[p.name], 4) for p in ps) for ps in rows.values())
         srcs = ", ".join(f"${latex_name(n.name, preset)}$" for n in lay.columns[layer - 1])
-        out.append((f"Weights into layer {layer} (a row per neuron; columns {srcs}):",
+        shown = layer + net.graph.notation.first_layer   # the notation's own layer numbers (Nielsen: input is 1)
+        out.append((f"Weights into layer {shown} (a row per neuron; columns {srcs}):",
                     rf"\begin{{pmatrix}} {names} \end{{pmatrix}}", rf"\begin{{pmatrix}} {nums} \end{{pmatrix}}"))
     return out
 
