@@ -62,24 +62,21 @@ def _positive(text: str) -> int:
     return n
 
 
-def _seconds(text: str) -> float:
-    try:
-        x = float(text)
-    except ValueError:
-        x = float("nan")
-    if not (0 < x <= 86400):
-        raise argparse.ArgumentTypeError(f"expected seconds > 0 (at most a day), got {text!r}")
-    return x
+def _float_where(ok, expected: str):
+    """An argparse type: a float for which ok(x) holds, else the one line `expected …, got …`."""
+    def parse(text: str) -> float:
+        try:
+            x = float(text)
+        except ValueError:
+            x = float("nan")
+        if not ok(x):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return x
+    return parse
 
 
-def _tolerance(text: str) -> float:
-    try:
-        x = float(text)
-    except ValueError:
-        x = float("nan")
-    if not (0 <= x < float("inf")):
-        raise argparse.ArgumentTypeError(f"expected a finite number ≥ 0, got {text!r}")
-    return x
+_seconds = _float_where(lambda x: 0 < x <= 86400, "seconds > 0 (at most a day)")
+_tolerance = _float_where(lambda x: 0 <= x < float("inf"), "a finite number ≥ 0")
 
 
 def run(args) -> int:

@@ -16,8 +16,7 @@ from typing import Any, Mapping
 from derive.errors import SpecError
 from derive.core.primitives import ACTIVATIONS, LOSSES
 from derive.core.reading import (DTYPES, boolean, choice, known_keys, mapping, number, read_toml, required, text,
-                                 whole,
-                                 whole_list)
+                                validated, whole, whole_list)
 from derive.core.spec import spec_from_dict, weight_count
 from derive.core.limits import MAX_EPOCHS, check_count, check_layers, numeral, seed_number
 
@@ -126,10 +125,7 @@ def load_fit_spec(path: str | Path) -> FitSpec:
 
 
 def fit_spec_from_dict(data: Mapping[str, Any], *, source: str | None = None) -> FitSpec:
-    try:
-        return _validate(data, source)
-    except SpecError as exc:
-        raise exc.in_file(source) if source and exc.source is None else exc
+    return validated(_validate, data, source)
 
 
 def _validate(data, source) -> FitSpec:

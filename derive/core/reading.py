@@ -12,7 +12,7 @@ from typing import Any, Mapping
 from derive.errors import SpecError
 from derive.core.limits import MAX_FILE_BYTES, MAX_TITLE_CHARS
 
-__all__ = ["read_toml", "required", "mapping", "known_keys", "choice", "choice_list", "boolean", "whole",
+__all__ = ["read_toml", "validated", "required", "mapping", "known_keys", "choice", "choice_list", "boolean", "whole",
            "whole_list", "number", "numbers", "text", "DTYPES"]
 
 DTYPES = ("float64", "float32")   # the floating-point types every numeric stage accepts, by name
@@ -39,6 +39,14 @@ def read_toml(path: str | Path) -> dict[str, Any]:
                         source=source) from None
     except RecursionError:   # tomllib recurses once per level of nested arrays or inline tables
         raise SpecError("(toml)", "valid TOML nested a few levels deep, not hundreds", source=source) from None
+
+
+def validated(validate, data: Mapping[str, Any], source: str | None):
+    """validate(data, source), its SpecError naming the file the data came from (validators do not)."""
+    try:
+        return validate(data, source)
+    except SpecError as exc:
+        raise exc.in_file(source) if source and exc.source is None else exc
 
 
 def required(table, key, prefix):

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from derive.core.reading import (DTYPES, boolean, choice, choice_list, known_keys, number, numbers, read_toml,
-                                 required, mapping, text, whole, whole_list)
+from derive.core.reading import (DTYPES, boolean, choice, choice_list, known_keys, mapping, number, numbers,
+                                read_toml, required, text, validated, whole, whole_list)
 from derive.core.limits import MAX_EPOCHS, check_count, check_layers, numeral
 from derive.errors import SpecError
 from derive.core.notation import ERROR_LETTERS, NOTATIONS, notation_from_table, register
@@ -75,10 +75,7 @@ def load_spec(path: str | Path) -> Spec:
 
 def spec_from_dict(data: Mapping[str, Any], *, source: str | None = None) -> Spec:
     """Validate a spec given as nested dicts (the TOML layout) and return it."""
-    try:
-        return _validate(data, source)
-    except SpecError as exc:
-        raise exc.in_file(source) if source and exc.source is None else exc
+    return validated(_validate, data, source)
 
 
 def _validate(data, source) -> Spec:

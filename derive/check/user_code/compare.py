@@ -143,7 +143,7 @@ def check_gradients(net, fn: GradientFn, *, rtol: float = 1e-6, atol: float = 1e
     at = [start] + random_points(start, points, seed)
     expected = [derived_at(net, point) for point in at]
     got = [call(point) for call in [_caller(net, fn, form, orientation)] for point in at]
-    report = GradientReport(_compare(got, expected, rtol, atol), at, rtol, atol,
+    report = GradientReport(compare_points(got, expected, rtol, atol), at, rtol, atol,
                             origin="the spec's values" if start == net.param_values() else "the given values")
     if form == "matrices":
         report.positions, report.orientation = positions(net, orientation), orientation
@@ -159,7 +159,7 @@ def diagnose_report(report: GradientReport, net, got: list, expected: list, laye
     loose = max(report.rtol, 100 * max(float(np.finfo(g.dtype).eps) for g in got))  # float32 code: its digits
     atol = report.atol
     report.mistakes = diagnose(net, report.points, got, rtol=loose, atol=atol)
-    report.scale = _common_scale(got, expected, loose, atol)
+    report.scale = common_scale(got, expected, loose, atol)
     report.low_precision = _low_precision(report, got)
     if report.mistakes or report.scale is not None or report.low_precision:
         return
@@ -183,7 +183,7 @@ def locate(report: GradientReport, got: list, expected: list, layer_of: dict, de
         if not bad:
             parts.append(f"{label}: all {len(names)} agree")
             continue
-        k = _common_scale([{n: g[n] for n in bad} for g in got], [{n: e[n] for n in bad} for e in expected],
+        k = common_scale([{n: g[n] for n in bad} for g in got], [{n: e[n] for n in bad} for e in expected],
                           rtol, report.atol)
         factor = f", each {k:.6g} × the derivation's" if k is not None else ""
         parts.append(f"{label}: {len(bad)} of {len(names)} disagree{factor}")
@@ -234,7 +234,7 @@ def _close(got: float, expected: float, rtol: float, atol: float) -> bool:
     return abs(got - expected) <= atol + rtol * abs(expected)
 
 
-def _compare(got: list[dict], expected: list[dict], rtol: float, atol: float) -> dict[str, ParamCheck]:
+def compare_points(got: list[dict], expected: list[dict], rtol: float, atol: float) -> dict[str, ParamCheck]:
     """Per parameter: the first point where it fails, else the spec's values."""
     checks = {}
     for name in got[0]:
@@ -256,7 +256,7 @@ def _low_precision(report: GradientReport, got: list) -> str | None:
     return None
 
 
-def _common_scale(got: list[dict], expected: list[dict], rtol: float, atol: float) -> float | None:
+def common_scale(got: list[dict], expected: list[dict], rtol: float, atol: float) -> float | None:
     """k when every user gradient is k × the derived one at every point (k ≠ 1, k ≠ 0: gradients that
     are all zero are no constant factor of anything), else None."""
     pairs = [(g[n], e[n]) for g, e in zip(got, expected) for n in g if abs(e[n]) > atol]

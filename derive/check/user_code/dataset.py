@@ -13,7 +13,7 @@ import functools
 
 import numpy as np
 
-from derive.check.user_code.compare import (GradientReport, _common_scale, _compare, check_gradients, locate,
+from derive.check.user_code.compare import (GradientReport, common_scale, compare_points, check_gradients, locate,
                                             random_points)
 from derive.check.user_code.matrix_form import matrix_caller
 from derive.check.user_code.mistakes import BATCH_REDUCTION, Match
@@ -74,12 +74,12 @@ def check_dataset(fit: FitSpec, fn, *, orientation: str = "out_in", batch: int |
     call = matrix_caller(shape, fn, X, Y, orientation)
     got = [call(point) for point in at]
     expected = [_derived(fit, shape, X, Y, point) for point in at]
-    report = GradientReport(_compare(got, expected, rtol, atol), at, rtol, atol, origin="the [init] values",
+    report = GradientReport(compare_points(got, expected, rtol, atol), at, rtol, atol, origin="the [init] values",
                             positions=positions(shape, orientation), orientation=orientation)
     reduction = "mean" if fit.fit.average else "sum"
     report.notes.append(f"batch: the first {m} training samples, loss the {reduction} of their losses")
     if not report.agree:
-        report.scale = _common_scale(got, expected, rtol, atol)
+        report.scale = common_scale(got, expected, rtol, atol)
         _diagnose_small(report, fit, fn, orientation, m)
         if not report.mistakes and report.scale is None:
             layer_of = {n: l for l in range(1, shape.depth + 1) for n in shape.weight_names(l) + shape.bias_names(l)}
