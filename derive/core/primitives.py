@@ -237,6 +237,8 @@ class Loss:
     clipped: Callable | None = None          # (A, Y, xp, c) -> the notes' clipped form of the same
     distribution: bool = False               # targets are a distribution over the outputs (one-hot classes)
     usually: tuple[tuple[str, str], ...] = ()  # (output activation, the loss users usually mean with it)
+    words: str = ""                          # the loss named in a sentence of a document
+    squared: bool = False                    # a squared error (its ½ can be forgotten)
 
 
 def _residual(t: Expr, o: Expr, output_first: bool) -> Expr:
@@ -261,23 +263,27 @@ LOSSES: dict[str, Loss] = {
     for l in (
         Loss("half_sse", lambda t, o, n, of: sp.Rational(1, 2) * _residual(t, o, of) ** 2,
              lambda t, o, n, of: _scaled_residual(1, t, o, of), "E = Σ ½(t − o)²", r"\tfrac12 \sum (t - o)^2",
-             link="identity", samples=lambda Z, A, Y, xp: 0.5 * ((Y - A) ** 2).sum(axis=1),
+             words="half the sum of squared errors", squared=True, link="identity",
+             samples=lambda Z, A, Y, xp: 0.5 * ((Y - A) ** 2).sum(axis=1),
              usually=(("softmax", "cross_entropy"),)),
         Loss("mse", lambda t, o, n, of: _residual(t, o, of) ** 2 / n,
              lambda t, o, n, of: _scaled_residual(sp.Rational(2, n), t, o, of),
              "E = mean over outputs of (t − o)² (Keras 'mse')", r"\tfrac1n \sum (t - o)^2",
+             words="mean squared error (Keras' mse)", squared=True,
              samples=lambda Z, A, Y, xp: ((Y - A) ** 2).mean(axis=1), usually=(("softmax", "cross_entropy"),)),
         Loss("bce", lambda t, o, n, of: -(t * sp.log(o) + (1 - t) * sp.log(1 - o)),
              lambda t, o, n, of: -(t / o - (1 - t) / (1 - o)),
              "E = Σ −(t log o + (1 − t) log(1 − o)), summed over outputs",
-             r"-\sum \bigl(t \log o + (1 - t) \log (1 - o)\bigr)", outputs=("sigmoid",), link="sigmoid",
+             r"-\sum \bigl(t \log o + (1 - t) \log (1 - o)\bigr)", words="binary cross-entropy",
+             outputs=("sigmoid",), link="sigmoid",
              takes_logs=True,
              # −(y log σ(z) + (1 − y) log(1 − σ(z))) = log(1 + e^z) − y z
              samples=lambda Z, A, Y, xp: (xp.logaddexp(0, Z) - Y * Z).sum(axis=1),
              clipped=lambda A, Y, xp, c: -(Y * xp.log(xp.clip(A, c, 1 - c))
                                            + (1 - Y) * xp.log(1 - xp.clip(A, c, 1 - c))).sum(axis=1)),
         Loss("cross_entropy", lambda t, o, n, of: -t * sp.log(o), lambda t, o, n, of: -t / o,
-             "E = −Σ t log o", r"-\sum t \log o", outputs=("softmax", "sigmoid"), link="softmax", takes_logs=True,
+             "E = −Σ t log o", r"-\sum t \log o", words="cross-entropy", outputs=("softmax", "sigmoid"),
+             link="softmax", takes_logs=True,
              distribution=True,
              samples=lambda Z, A, Y, xp: -(Y * _log_softmax(Z, xp)).sum(axis=1),
              clipped=lambda A, Y, xp, c: -(Y * xp.log(xp.clip(A, c, 1 - c))).sum(axis=1),

@@ -13,6 +13,7 @@ import functools
 
 import numpy as np
 
+from derive.core.primitives import LOSSES
 from derive.check.user_code.compare import (GradientReport, common_scale, compare_points, check_gradients, locate,
                                             random_points)
 from derive.check.user_code.matrix_form import matrix_caller
@@ -95,7 +96,7 @@ def small_net(fit: FitSpec, seed: int = 0):
     n_w = sum(a * b for a, b in zip(layers, layers[1:]))
     targets = np.zeros(layers[-1])
     targets[1 % layers[-1]] = 1.0
-    if fit.loss not in ("cross_entropy", "bce"):
+    if not LOSSES[fit.loss].takes_logs:     # a squared error: any targets
         targets = rng.uniform(0.1, 0.9, layers[-1])
     return network(layers, list(fit.activations), loss=fit.loss, inputs=rng.normal(0, 1, layers[0]).tolist(),
                    targets=targets.tolist(), weights=rng.normal(0, 0.7, n_w).tolist(),

@@ -18,7 +18,7 @@ import numpy as np
 import sympy as sp
 
 from derive.core.graph import Graph, Node, Role
-from derive.core.primitives import ACTIVATIONS, Activation
+from derive.core.primitives import ACTIVATIONS, Activation, LOSSES
 from derive.check.user_code.mistaken import Compiled, Grads, Rewrite
 
 __all__ = ["Mistake", "Rewrite", "Match", "MISTAKES", "variants", "mistaken_gradients", "diagnose", "diagnose_pairs",
@@ -222,7 +222,7 @@ def _loss_factor(factor) -> Callable[[Graph], list[Rewrite]]:
 
 
 def _missing_half(g: Graph) -> list[Rewrite]:
-    return _loss_factor(2)(g) if g.spec.loss in ("half_sse", "mse") else []
+    return _loss_factor(2)(g) if LOSSES[g.spec.loss].squared else []
 
 
 def _transposed_numbering(g: Graph) -> list[Rewrite]:

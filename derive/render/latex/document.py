@@ -13,7 +13,7 @@ from pathlib import Path
 
 from derive.errors import DeriveError
 from derive.core.graph import Role
-from derive.core.primitives import ACTIVATIONS
+from derive.core.primitives import ACTIVATIONS, LOSSES
 from derive.render.latex.blocks import (Equation, Figure, Heading, Row, Table, Text, equation_md, equation_tex,
                                        table_md, table_tex, wrapped)
 from derive.render.latex.compact import compact_derivations, delta_blocks
@@ -29,8 +29,6 @@ __all__ = ["blocks", "tex", "markdown", "render_tex", "render_markdown", "write"
 MAX_PATHS = 32        # beyond this a derivation prints its δ form, not every path
 TERMS_PER_LINE = 4    # a neuron's weighted sum breaks after this many terms
 
-LOSS_NAMES = {"half_sse": "half the sum of squared errors", "mse": "mean squared error (Keras' mse)",
-              "bce": "binary cross-entropy", "cross_entropy": "cross-entropy"}
 
 PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[a4paper, margin=2cm]{geometry}
@@ -48,8 +46,8 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 
 
 def _loss_name(loss: str) -> str:
-    """The loss in words (text mode: a name without its own words loses its "_")."""
-    return LOSS_NAMES.get(loss, loss.replace("_", " "))
+    """The loss in words, as its registry entry gives them."""
+    return LOSSES[loss].words
 
 
 class OutputExists(DeriveError):
