@@ -59,3 +59,12 @@ def test_gradients_json_in_nielsen(examples, capsys):
     assert data["values"]["a2_1"] == pytest.approx(0.593269992, abs=1e-9)
     assert data["values"]["C"] == pytest.approx(0.298371109, abs=1e-9)
     assert data["values"]["delta3_1"] == pytest.approx(0.138498562, abs=1e-9)
+
+
+def test_the_golden_numbers_are_mazurs_published_ones():
+    """The golden files hold more than derive's own output: their numbers are Mazur's worked example
+    (∂E/∂out_o1 = 0.74136507, ∂out/∂net = 0.186815602, out_h1 = 0.593269992, ∂E/∂w5 = 0.082167041,
+    w5+ = 0.35891648), rounded to the document's 3 significant digits."""
+    text = (GOLDEN / "nielsen_w5.tex").read_text()
+    for published in ("= 0.741", "= 0.187", "= 0.593", "= 0.0822", "= 0.359"):
+        assert published in text
