@@ -15,6 +15,7 @@ import sympy as sp
 
 from derive.errors import SpecError
 from derive.core.limits import MAX_HAND_CHARS, MAX_HAND_EXPONENT, numeral
+from derive.check.batch_hand import BatchEvaluator, batch_quantity
 from derive.check.quantities import PRECISION, Evaluator, Quantity, Recipe, parse_key, printed_number
 
 __all__ = ["HandCheck", "HandReport", "check_hand", "VERDICTS", "decimals", "fit"]
@@ -98,6 +99,8 @@ def check_hand(net, hand: dict[str, str] | None = None) -> HandReport:
     for key, text in table.items():
         try:
             quantities[key] = parse_key(graph, key)
+            if net.spec.samples:
+                quantities[key] = batch_quantity(net, key, quantities[key])
             numeral(text, f"hand.{key}")   # the grammar first: no Decimal is made of an unchecked string
         except SpecError as exc:
             raise exc.in_file(source) if source and exc.source is None else exc
@@ -105,8 +108,11 @@ def check_hand(net, hand: dict[str, str] | None = None) -> HandReport:
             raise SpecError(f"hand.{key}", 'a finite decimal number as a string ("0.519")', got=text,
                             source=source) from None
     printed = {q: printed_number(table[key]) for key, q in quantities.items()}
-    exact = Evaluator(graph, net.spec.learning_rate)
-    redo = Evaluator(graph, net.spec.learning_rate, printed)
+    if net.spec.samples:   # the batch's loss, gradients and updates (check/batch_hand.py)
+        exact, redo = BatchEvaluator(net), BatchEvaluator(net, printed)
+    else:
+        exact = Evaluator(graph, net.spec.learning_rate)
+        redo = Evaluator(graph, net.spec.learning_rate, printed)
     names = {q: key for key, q in quantities.items()}
     lr = net.spec.learning_rate
     checks = [_check(key, q, exact.get(q), redo, names, table, lr) for key, q in quantities.items()]

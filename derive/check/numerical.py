@@ -102,7 +102,6 @@ def check_numeric(net, gradients: Mapping[str, float] | None = None, *, dtype: s
 
     `values` overrides parameter values (by canonical name); `rtol`/`atol` override the tolerances.
     """
-    net.one_sample("numerical checks run on one sample")
     if dtype not in DTYPES:
         raise SpecError("--dtype", f"one of {', '.join(DTYPES)}", got=dtype)
     try:
@@ -140,6 +139,9 @@ def _check_numeric(net, gradients, dtype, richardson, rtol, atol, values) -> Num
         notes.append(f"the complex step disagrees with central differences for {odd} beyond their tolerance: "
                      "the forward code is not complex-analytic here, so finite differences are the reference")
         cs = None
+    if net.spec.samples:
+        notes.insert(0, f"a batch: the loss differentiated is the {net.spec.reduction} of the "
+                        f"{len(net.spec.samples)} samples' losses")
     method = "complex step" if cs else ("Richardson" if rich else "central difference")
     reference = cs or rich or central
     scale = max(abs(v) for v in reference.values()) if reference else 0.0
@@ -200,8 +202,16 @@ def _checked(net, gradients) -> list[str]:
 
 
 def _derived(net, point, real) -> dict[str, float]:
-    _, grads = net.program.function(_cast(point, real))
-    return {k: float(v) for k, v in grads.items()}
+    """The derivation's gradients at `point` (a batch: reduced over its samples), in dtype `real`."""
+    grads = [net.program.function(_cast(sample, real))[1] for sample in _samples(net, point)]
+    return net.reduce([{k: float(v) for k, v in g.items()} for g in grads])
+
+
+def _samples(net, point) -> list[dict]:
+    """`point` once per sample, the sample's inputs and targets in place (a one-sample spec: `point`)."""
+    g = net.graph
+    return [{**point, **{n.name: v for n, v in zip(g.inputs, x)}, **{n.name: v for n, v in zip(g.targets, t)}}
+            for x, t in net.spec.samples] or [point]
 
 
 def _cast(point, dtype, n: int | None = None) -> dict:
@@ -267,7 +277,24 @@ COMPLEX_RUNTIME = numpy_runtime(_ComplexNumpy())   # the registry's kernels on t
 
 
 def _loss(net, kind: str):
-    return _compiled(net.program, kind)
+    """The loss as a function of the leaves; a batch: the mean (or sum) of every sample's loss, each
+    sample's inputs and targets put in place of the point's."""
+    single = _compiled(net.program, kind)
+    if not net.spec.samples:
+        return single
+    g, scale = net.graph, net.batch_scale
+    rows = [{**{n.name: v for n, v in zip(g.inputs, x)}, **{n.name: v for n, v in zip(g.targets, t)}}
+            for x, t in net.spec.samples]
+
+    def loss(v):
+        return scale * sum(single({**v, **{k: _like(v, k, x) for k, x in row.items()}}) for row in rows)
+    return loss
+
+
+def _like(v, key, x):
+    """x in the dtype (and shape) of the point's entry for `key`: a batch of perturbed points shares it."""
+    ref = v[key]
+    return np.full(np.shape(ref), x, dtype=np.asarray(ref).dtype) if np.ndim(ref) else type(ref)(x)
 
 
 @lru_cache(maxsize=64)

@@ -21,7 +21,8 @@ from derive.errors import NotSupported, SpecError
 from derive.core.limits import numeral
 from derive.core.graph import Graph, Role
 
-__all__ = ["Quantity", "parse_key", "Evaluator", "Recipe", "printed_number", "exact_number", "PRECISION"]
+__all__ = ["Quantity", "parse_key", "Evaluator", "Recipe", "printed_number", "exact_number", "PRECISION",
+           "as_number"]
 
 PRECISION = 50   # significant digits where a value is not an exact rational
 _PARTIAL = re.compile(r"^d(?P<num>[^/]+)/d(?P<den>[^/]+)$")
@@ -117,13 +118,14 @@ class Evaluator:
     printed values, any quantity found among them is taken as printed instead of being computed.
     """
 
-    def __init__(self, graph: Graph, learning_rate: float, printed: Mapping[Quantity, sp.Rational] | None = None):
+    def __init__(self, graph: Graph, learning_rate: float, printed: Mapping[Quantity, sp.Rational] | None = None,
+                 leaves: Mapping[str, float] | None = None):
         self.graph = graph
         self.lr = exact_number(learning_rate)
         self.printed = dict(printed or {})
         self.used: dict[Quantity, sp.Rational] = {}
         self._memo: dict[Quantity, sp.Expr] = {}
-        leaves = graph.leaf_values()
+        leaves = graph.leaf_values() if leaves is None else leaves   # another sample's inputs and targets
         self._leaves = {name: exact_number(v) for name, v in leaves.items()}
 
     # --- the three kinds ------------------------------------------------------------------------
@@ -272,6 +274,11 @@ class Evaluator:
             inner = self.partial_recipe(f.a, f.b) if f.kind == "partial" and f not in self.printed else []
             out += self._flat(inner[0]) if len(inner) == 1 and inner[0] != [f] else [f]
         return self._skip_ones(out)
+
+
+def as_number(expr: sp.Expr) -> sp.Expr:
+    """An exact rational kept, anything else a PRECISION-digit Float (NotSupported where not real)."""
+    return _number(expr)
 
 
 def _number(expr: sp.Expr) -> sp.Expr:

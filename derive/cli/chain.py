@@ -5,6 +5,7 @@ from __future__ import annotations
 from derive.numeric.network import load
 from derive.core.limits import MAX_PATHS
 from derive.errors import OptionError, SpecError
+from derive.render.batch import batch_chain_text
 from derive.render.text import derivation_text
 from derive.cli.common import emit_json, spec_argument
 
@@ -23,7 +24,16 @@ def as_json(net, d) -> dict:
     paths = d.paths if d.path_count <= MAX_PATHS else d.first_paths(MAX_PATHS)
     return {"param": d.param.canonical, "name": d.param.name, "error": d.total,
             "paths": [[f.as_pair() for f in path] for path in paths], "path_count": d.path_count,
-            "value": net.evaluation.gradients[d.param.canonical]}
+            "value": net.reduce([e.gradients[d.param.canonical] for e in net.sample_evaluations]),
+            **_batch_fields(net, d)}
+
+
+def _batch_fields(net, d) -> dict:
+    """A batch spec: the reduction and each sample's ∂E/∂param (the paths hold for every sample)."""
+    if not net.spec.samples:
+        return {}
+    return {"reduction": net.spec.reduction,
+            "samples": [e.gradients[d.param.canonical] for e in net.sample_evaluations]}
 
 
 def _verdict(p) -> str:
@@ -49,7 +59,7 @@ def run(args) -> int:
             out["proofs"] = {k: {"holds": p.holds, "method": p.method, "detail": p.detail} for k, p in proofs.items()}
         emit_json(out)
     else:
-        print(derivation_text(d, net.values()))
+        print(batch_chain_text(d, net) if net.spec.samples else derivation_text(d, net.values()))
         for claim, p in (proofs or {}).items():
             print(f"{claim}: {_verdict(p)}" + (f" ({p.detail})" if p.detail else ""))
     if proofs and not all(p.holds for p in proofs.values()):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from derive.numeric.network import load
+from derive.render.batch import batch_gradients_text
 from derive.render.text import number, table
 from derive.cli.common import emit_json, spec_argument
 
@@ -14,7 +15,17 @@ def add_parser(sub) -> None:
 
 
 def as_json(net) -> dict:
+    if net.spec.samples:
+        return batch_json(net)
     return {"loss": net.loss(), "outputs": net.evaluation.outputs, "values": net.values(),
+            "gradients": net.gradients(), "updated": net.updated()}
+
+
+def batch_json(net) -> dict:
+    """A batch: the reduced loss, gradients and update, and each sample's loss, outputs, values, gradients."""
+    samples = [{"loss": e.loss, "outputs": e.outputs, "values": e.values,
+                "gradients": {k: e.gradients[k] for k in net.trained}} for e in net.sample_evaluations]
+    return {"loss": net.loss(), "reduction": net.spec.reduction, "samples": samples,
             "gradients": net.gradients(), "updated": net.updated()}
 
 
@@ -28,6 +39,8 @@ def run(args) -> int:
 
 
 def render(net) -> str:
+    if net.spec.samples:
+        return batch_gradients_text(net)
     g, values = net.graph, net.values()
     forward = [(n.name, number(values[n.name])) for n in g.nodes.values() if not n.is_leaf]
     grads, updated, now = net.gradients(), net.updated(), net.param_values()

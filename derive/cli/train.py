@@ -63,10 +63,20 @@ def run(args) -> int:
 def render(net, result) -> str:
     names = net.graph.names_by_canonical
     rows = [(c if names[c] == c else f"{names[c]} ({c})", number(v)) for c, v in result.params.items()]
-    outs = [(o.name, number(v)) for o, v in zip(net.graph.outputs, result.outputs)]
+    outs = _outputs_table(net, result)
     stop = (f"stopped at epoch {result.stopped_at_epoch} (loss below the limit)" if result.stopped_at_epoch is not None
             else f"ran {result.epochs_run} epochs (0..{result.epochs_run - 1})")
     return "\n".join([net.spec.title or net.spec.source or "network", "", f"{stop}, {result.dtype}",
                       f"loss of the last epoch (before its update) = {number(result.loss)}", "",
                       table(rows, ["param", "after the last update"]), "",
-                      table(outs, ["output", "with those params"])])
+                      outs])
+
+
+def _outputs_table(net, result) -> str:
+    """The outputs with the trained parameters: one column, or (a batch) one column per sample."""
+    names = [o.name for o in net.graph.outputs]
+    if not net.spec.samples:
+        return table([(n, number(v)) for n, v in zip(names, result.outputs)], ["output", "with those params"])
+    rows = [[n] + [number(row[i]) for row in result.outputs] for i, n in enumerate(names)]
+    return table(rows, ["output"] + [f"sample {s} with those params" if s == 1 else f"sample {s}"
+                                     for s in range(1, len(result.outputs) + 1)])

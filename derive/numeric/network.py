@@ -17,6 +17,7 @@ from derive.core.primitives import LOSSES
 from derive.core.spec import Spec, load_spec, spec_from_dict
 from derive.errors import NotSupported, SpecError
 from derive.numeric.codegen import Evaluation, Program
+from derive.numeric.batch_train import train_batch
 from derive.numeric.train import train_network
 
 __all__ = ["Network", "load", "network"]
@@ -44,15 +45,30 @@ class Network:
     def evaluation(self) -> Evaluation:
         """Every value and gradient at the spec's numbers; SpecError if float64 overflows on them.
         A batch spec has no single set of values: NotSupported (its gradients() and loss() reduce)."""
-        self.one_sample("this command shows one sample's values")
-        with np.errstate(all="ignore"):
-            result = self.program.evaluate()
-        bad = [k for k, v in {**result.values, **result.gradients}.items() if not math.isfinite(v)]
+        self.one_sample("Network.values() and .evaluation hold one sample's values")
+        return self._finite(self.program.evaluate())
+
+    @cached_property
+    def sample_evaluations(self) -> list[Evaluation]:
+        """Every sample's values and gradients (a one-sample spec: its one evaluation), each checked finite."""
+        if not self.spec.samples:
+            return [self.evaluation]
+        return [self._finite(self.program.evaluate(leaves), i) for i, leaves in enumerate(self.sample_leaves())]
+
+    def _finite(self, result: Evaluation, sample: int | None = None) -> Evaluation:
+        """The evaluation, or SpecError naming the first value or gradient float64 cannot hold."""
+        numbers = {**result.values, **result.gradients}
+        bad = [k for k, v in numbers.items() if not math.isfinite(v)]
         if bad:
+            where = "" if sample is None else f"sample {sample + 1}: "
             raise SpecError("values", "numbers whose forward pass and gradients stay finite in float64",
-                            got=f"{bad[0]} = {({**result.values, **result.gradients})[bad[0]]}",
-                            source=self.spec.source)
+                            got=f"{where}{bad[0]} = {numbers[bad[0]]}", source=self.spec.source)
         return result
+
+    @property
+    def batch_scale(self) -> float:
+        """The factor in front of Σ_s E_s: 1/m for a batch's mean, 1 for a sum (and for one sample)."""
+        return 1 / len(self.spec.samples) if self.spec.samples and self.spec.reduction == "mean" else 1.0
 
     @property
     def params(self) -> list[str]:
@@ -89,7 +105,8 @@ class Network:
         """NotSupported for a batch spec where `what` needs one sample (values, training, numerics)."""
         if self.spec.samples:
             raise NotSupported(f"{self.spec.source or 'spec'}: several samples (values.inputs as rows): {what}; "
-                               "the batch is handled by derive check-code and by Network.gradients() / loss()")
+                               "each sample's are Network.sample_evaluations, the batch's Network.loss() / "
+                               "gradients()")
 
     def sample_leaves(self, params: Mapping[str, float] | None = None) -> list[dict[str, float]]:
         """The leaf values of every sample (one for a one-sample spec), parameters from `params`
@@ -130,14 +147,19 @@ class Network:
               progress: bool | None = False, out=None, backend: str = "python"):
         """The notes' gradient-descent loop (derive.numeric.train); unset arguments come from the spec's [train]
         table and learning_rate. `loss` trains the same network under another loss."""
-        self.one_sample("training runs on one sample")
         net = self.with_loss(loss) if loss and loss != self.spec.loss else self
-        t = self.spec.train
-        return train_network(net, epochs=t.epochs if epochs is None else epochs,
-                             lr=self.spec.learning_rate if lr is None else lr,
-                             stop_below=t.stop_below if stop_below is None else stop_below,
-                             dtype=dtype or t.dtype, print_every=t.print_every if print_every is None else print_every,
+        if self.spec.samples:   # a batch: full-batch gradient descent on the reduced loss
+            return train_batch(net, **self._train_settings(epochs, lr, stop_below, dtype, print_every), out=out,
+                               backend=backend)
+        return train_network(net, **self._train_settings(epochs, lr, stop_below, dtype, print_every),
                              progress=progress, out=out, backend=backend)
+
+    def _train_settings(self, epochs, lr, stop_below, dtype, print_every) -> dict:
+        """The loop's settings: the arguments given, the rest from the spec's [train] table and learning_rate."""
+        t = self.spec.train
+        return dict(epochs=t.epochs if epochs is None else epochs, lr=self.spec.learning_rate if lr is None else lr,
+                    stop_below=t.stop_below if stop_below is None else stop_below, dtype=dtype or t.dtype,
+                    print_every=t.print_every if print_every is None else print_every)
 
     def with_loss(self, loss: str) -> "Network":
         """The same network and values under another loss (`--loss`), validated like a spec."""

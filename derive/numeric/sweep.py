@@ -102,8 +102,12 @@ def sweep(net, *, lrs=None, copies: int | None = None, seed: int | None = None, 
         init = {p: rng.uniform(-scale, scale, copies) for p in trained}
         lrs = np.full(copies, net.spec.learning_rate)
         varied = "init"
+    batch = {}
+    if net.spec.samples:   # a batch spec: every copy trains on all its samples, full-batch
+        batch = dict(data=(np.array([x for x, _ in net.spec.samples]), np.array([t for _, t in net.spec.samples])),
+                     reduction=net.spec.reduction)
     result = train_copies(net, init, lrs, epochs=epochs, stop_below=stop_below, dtype=dtype, backend=backend,
-                          progress=progress)
+                          progress=progress, **batch)
     result.varied = varied
     return result
 

@@ -46,10 +46,10 @@ class TrainResult:
     seconds: float = field(default=0.0, repr=False)
 
     def as_json(self) -> dict:
-        """The `train` JSON object (docs/json.md)."""
+        """The `train` JSON object (docs/json.md); a batch's outputs are one list per sample."""
         return {"epochs_run": self.epochs_run, "stopped_at_epoch": self.stopped_at_epoch,
                 "loss": float(self.loss), "params": {k: float(v) for k, v in self.params.items()},
-                "outputs": [float(o) for o in self.outputs]}
+                "outputs": [float(o) if np.ndim(o) == 0 else [float(v) for v in o] for o in self.outputs]}
 
 
 @dataclass(frozen=True)

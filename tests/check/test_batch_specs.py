@@ -100,9 +100,10 @@ def test_batch_spec_validation():
         spec_with(inputs=[0.1], targets=[0.0], reduction="sum")
 
 
-def test_commands_that_show_one_sample_say_so():
+def test_one_sample_values_say_so_and_the_commands_take_the_batch():
     with pytest.raises(NotSupported, match="several samples"):
         BATCH.values()
+    assert len(BATCH.sample_evaluations) == 3
     done = subprocess.run([sys.executable, "-m", "derive", "gradients", str(EXAMPLES / "batches" / "batch_2_3_2.toml")],
                           capture_output=True, text=True)
-    assert done.returncode == 2 and "several samples" in done.stderr and "Traceback" not in done.stderr
+    assert done.returncode == 0 and "a batch of 3 samples" in done.stdout and "Traceback" not in done.stderr
