@@ -11,6 +11,7 @@ from dataclasses import replace
 from derive.errors import OptionError, SpecError
 from derive.numeric.network import Network, load
 from derive.render.latex import Numbers, equation_md, equation_tex, steps
+from derive.render.latex.batch import batch_steps
 from derive.render.latex.blocks import Equation
 from derive.render.latex.sheets import sheet_blocks
 from derive.render.latex.steps import ALL_STEPS
@@ -69,8 +70,11 @@ def run(args) -> int:
         derivations = [net.derivation(p) for p in params]
     except SpecError as exc:
         raise exc.in_file(args.spec) from None
-    nums = Numbers(net, args.digits)
-    for d in derivations:
-        print(f"% d{d.total}/d{d.param.name}")
-        print(render(steps(d, nums, which)))
+    if net.spec.samples:   # a batch: (1/m)·Σ_s of the per-sample chain rule, each sample's numbers
+        equations = [batch_steps(d, net, args.digits, which) for d in derivations]
+    else:
+        nums = Numbers(net, args.digits)
+        equations = [steps(d, nums, which) for d in derivations]
+    # everything is rendered before anything is printed: an error leaves no partial output
+    print("\n".join(f"% d{d.total}/d{d.param.name}\n{render(eq)}" for d, eq in zip(derivations, equations)))
     return 0

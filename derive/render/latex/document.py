@@ -16,8 +16,9 @@ from derive.core.graph import Role
 from derive.core.primitives import ACTIVATIONS, LOSSES
 from derive.render.latex.blocks import (Equation, Figure, Heading, Row, Table, Text, equation_md, equation_tex,
                                        table_md, table_tex, wrapped)
+from derive.render.latex.batch import batch_blocks
 from derive.render.latex.compact import compact_derivations, delta_blocks
-from derive.render.latex.figure import tikz, weight_matrices, weights_table
+from derive.render.latex.figure import figure_blocks
 from derive.render.latex.identities import identity_blocks, identity_names
 from derive.render.latex.names import latex_name, style_of
 from derive.render.latex.printer import latex, number, with_numbers
@@ -137,7 +138,9 @@ def _summary(net, nums: Numbers) -> list:
 
 def blocks(net, digits: int = 3, which=ALL_STEPS, full: bool = False) -> list:
     """The whole document's content, in order: compact (one parameter of each kind in full, the rest as
-    tables) unless `full` (every parameter's whole derivation)."""
+    tables) unless `full` (every parameter's whole derivation); a batch spec's document is batch_blocks'."""
+    if net.spec.samples:
+        return batch_blocks(net, digits, which, full)
     spec, nums = net.spec, Numbers(net, digits)
     layers = "-".join(map(str, spec.layers))
     acts = ", ".join(a.replace("_", " ") for a in spec.activations)       # text mode: no bare "_"
@@ -146,16 +149,7 @@ def blocks(net, digits: int = 3, which=ALL_STEPS, full: bool = False) -> list:
             f"{'' if spec.train_biases else ' (not trained)'}; learning rate ${number(spec.learning_rate)}$. "
             f"Numbers are rounded to {digits} significant digits; every value is computed exactly and only "
             f"rounded for printing.")
-    out = [Heading("The network", 1), Text(desc),
-           Figure(tikz(net), "The network, with every weight on its edge.", weights_table(net))]
-    matrices = weight_matrices(net)
-    if matrices:         # a layer too wide to label its edges: its weights beside the figure
-        out[-1] = Figure(out[-1].tikz, "The network; the weights of its wider layers below, one row per neuron.",
-                         out[-1].markdown)
-        for caption, names, values in matrices:
-            wide = names.split(r" \\ ")[0].count("&") + 1 > 4       # names and values side by side fit 4 columns
-            out += [Text(caption), Equation([Row("", names), Row("", "= " + values)] if wide
-                                            else [Row(names, "= " + values)])]
+    out = [Heading("The network", 1), Text(desc)] + figure_blocks(net)
     out += _forward(net, nums) + _error(net, nums) + delta_blocks(net, nums)
     out += _derivations(net, nums, which) if full else compact_derivations(net, nums, which)
     out += _summary(net, nums)

@@ -6,6 +6,7 @@ Markdown cannot draw it, so `weights_table` gives the same information as a tabl
 from __future__ import annotations
 
 from derive.core.graph import Role
+from derive.render.latex.blocks import Equation, Figure, Row, Text
 from derive.render.latex.names import latex_name
 from derive.render.latex.printer import number
 
@@ -90,7 +91,7 @@ class Layout:
 
     def __init__(self, net):
         g = self.g = net.graph
-        self.preset, self.values = g.notation.name, net.values()
+        self.preset, self.values = g.notation.name, net.sample_evaluations[0].values   # a batch: the parameters
         self.columns = [list(g.inputs)] + [layer.outs for layer in g.layers]
         self.at = {n.name: (c * COLUMN, _y(j, len(col))) for c, col in enumerate(self.columns) for j, n in enumerate(col)}
         self.top = (max(len(c) for c in self.columns) - 1) * ROW / 2 + 1.4
@@ -182,12 +183,12 @@ def tikz(net) -> str:
             place[node.name] = key
             x, y = lay.at[node.name]
             lines.append(rf"\node[neuron] ({key}) at ({x:.2f},{y:.2f}) {{${latex_name(node.name, preset)}$}};")
-            if c == 0:
+            if c == 0 and not net.spec.samples:   # a batch's inputs differ from sample to sample
                 lines.append(rf"\node[left=2pt of {key}] {{${number(values[node.name], 4)}$}};")
     for o, t in zip(g.outputs, g.targets):
         key = place[o.name]
-        lines.append(rf"\node[right=0.5cm of {key}] ({key}t) {{${latex_name(t.name, preset)} = "
-                     rf"{number(values[t.name], 4)}$}};")
+        value = "" if net.spec.samples else f" = {number(values[t.name], 4)}"
+        lines.append(rf"\node[right=0.5cm of {key}] ({key}t) {{${latex_name(t.name, preset)}{value}$}};")
         lines.append(rf"\draw[->] ({key}) -- ({key}t);")
     for layer, stack in lay.bias_labels.items():
         x, y = lay.bias_at(layer)
@@ -224,6 +225,20 @@ def weight_matrices(net) -> list[tuple[str, str, str]]:
     return out
 
 
+def figure_blocks(net) -> list:
+    """The network's figure, and below it, for a layer too wide to label its edges, its weights as matrices."""
+    out = [Figure(tikz(net), "The network, with every weight on its edge.", weights_table(net))]
+    matrices = weight_matrices(net)
+    if matrices:
+        out[-1] = Figure(out[-1].tikz, "The network; the weights of its wider layers below, one row per neuron.",
+                         out[-1].markdown)
+        for caption, names, values in matrices:
+            wide = names.split(r" \\ ")[0].count("&") + 1 > 4       # names and values side by side fit 4 columns
+            out += [Text(caption), Equation([Row("", names), Row("", "= " + values)] if wide
+                                            else [Row(names, "= " + values)])]
+    return out
+
+
 def _out_of(graph, net_node) -> str:
     """The drawn neuron of a pre-activation: its layer's activation node at the same index."""
     layer = graph.layers[net_node.layer - 1]
@@ -232,7 +247,7 @@ def _out_of(graph, net_node) -> str:
 
 def weights_table(net) -> str:
     """The figure's information as a Markdown table: every parameter, the edge it sits on, its value."""
-    g, values = net.graph, net.values()
+    g, values = net.graph, net.sample_evaluations[0].values
     rows = ["| parameter | from | to | value |", "|---|---|---|---|"]
     for src, dest, p in _edges(g):
         frm = src.name if src is not None else "1 (bias)"
