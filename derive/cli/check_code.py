@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 
 from derive.numeric.network import load
 from derive.errors import UserCodeError
 from derive.render.text import number, table
 from derive.check.user_code.compare import GradientReport, check_gradients
-from derive.check.user_code.load import DEFAULT_TIMEOUT, ContainedFunction, load_function
+from derive.check.user_code.load import DEFAULT_TIMEOUT, ContainedFunction
 from derive.check.user_code.dataset import check_dataset
 from derive.cli.notes import fit_spec_or_none
 from derive.errors import OptionError
-from derive.check.user_code.matrix_form import FORMS
+from derive.check.user_code.matrix_form import FORMS, ContainedMatrixFunction
 from derive.numeric.layout import ORIENTATIONS
 from derive.cli.common import emit_json, spec_argument
 
@@ -40,7 +39,7 @@ def add_parser(sub) -> None:
     p.add_argument("--batch", type=_positive, default=None, metavar="N",
                    help="data-set spec ([data], [init]): the first N training samples (default all)")
     p.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="S",
-                   help=f"the dict form: seconds for importing FILE.py and for each call of FUNC, run in a child process "
+                   help=f"seconds for importing FILE.py and for each call of FUNC (both forms run it in a child process) "
                         f"(default {DEFAULT_TIMEOUT:g})")
     p.set_defaults(run=run)
 
@@ -94,15 +93,17 @@ def run(args) -> int:
                 report = check_gradients(net, fn, rtol=args.rtol, atol=args.atol, points=args.points, seed=args.seed)
             finally:
                 fn.close()
-        else:   # the matrix form calls FUNC(weights, biases, x, t) in this process, its prints sent to stderr
-            with contextlib.redirect_stdout(sys.stderr):
-                fn = load_function(args.target)
+        else:   # the matrix form: FUNC(weights, biases, x, t) in a child process too
+            fn = ContainedMatrixFunction(args.target, args.timeout)
+            try:
                 if fit is None:
                     report = check_gradients(net, fn, rtol=args.rtol, atol=args.atol, points=args.points,
                                              seed=args.seed, form=args.form, orientation=args.orientation)
                 else:
                     report = check_dataset(fit, fn, orientation=args.orientation, batch=args.batch, rtol=args.rtol,
                                            atol=args.atol, points=args.points, seed=args.seed)
+            finally:
+                fn.close()
     except UserCodeError as exc:
         theirs = getattr(exc, "user_traceback", None)
         if theirs:

@@ -82,3 +82,71 @@ def test_returned_values_that_raise_are_the_users(tmp_path, capsys, tweak, says)
 def test_timeout_must_be_positive(capsys):
     with pytest.raises(SystemExit):
         main(["check-code", str(MAZUR), "x.py:f", "--timeout", "0"])
+
+
+# --- the matrix form (FUNC(weights, biases, x, t)) runs in a child process too ----------------------------
+MATRIX_USER = '''
+import numpy as np
+
+def grads(W, b, x, t):
+    """Mazur's 2-2-2 sigmoid net, half squared error, one sample; written here, not derive's."""
+    {tweak}
+    h = 1 / (1 + np.exp(-(W[0] @ x + b[0])))
+    o = 1 / (1 + np.exp(-(W[1] @ h + b[1])))
+    d2 = (o - t) * o * (1 - o)
+    d1 = (W[1].T @ d2) * h * (1 - h)
+    return [np.outer(d1, x), np.outer(d2, h)], [d1, d2]
+'''
+
+
+def matrix_file(tmp_path, tweak=GOOD, top=""):
+    path = tmp_path / "mat.py"
+    path.write_text(top + MATRIX_USER.replace("{tweak}", tweak))
+    return path
+
+
+def _matrix(capsys, path, *extra):
+    status = main(["check-code", str(MAZUR), f"{path}:grads", "--form", "matrices", *extra])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_the_matrix_form_passes_in_the_child(tmp_path, capsys):
+    status, out, err = _matrix(capsys, matrix_file(tmp_path), "--json", "--points", "2")
+    assert status == 0 and json.loads(out)["agree"] is True
+
+
+@pytest.mark.parametrize("tweak, says", [
+    ("import os; os._exit(0)", "exited with status 0"),
+    ("import sys; sys.exit(0)", "raised: SystemExit"),
+    ("import os, signal; os.kill(os.getpid(), signal.SIGSEGV)", "killed by signal 11"),
+    ("while True: pass", "took over 1 s"),
+    ("return [object(), object()], None", "where an array of numbers belongs"),
+])
+def test_what_the_matrix_function_does_ends_in_one_line(tmp_path, capsys, tweak, says):
+    status, out, err = _matrix(capsys, matrix_file(tmp_path, tweak), "--json", "--timeout", "1")
+    assert status == 2 and out == ""
+    assert says in err.splitlines()[-1], err
+
+
+def test_matrix_form_monkeypatching_derive_does_not_make_wrong_code_pass(tmp_path, capsys):
+    top = ("import derive.check.user_code.compare as c\n"
+           "c._close = lambda *a: True\n")
+    tweak = "W = [2 * W[0], W[1]]"     # a wrong forward pass: every gradient off
+    status, out, err = _matrix(capsys, matrix_file(tmp_path, tweak, top=top), "--json")
+    assert status == 1 and json.loads(out)["agree"] is False
+
+
+def test_matrix_form_prints_do_not_reach_the_json(tmp_path, capsys):
+    tweak = 'import os; os.write(1, b"garbage on fd 1\\n"); print("and a print")'
+    status, out, err = _matrix(capsys, matrix_file(tmp_path, tweak), "--json")
+    assert status == 0 and json.loads(out)["agree"] is True and "and a print" in err
+
+
+def test_matrix_form_shape_clash_still_names_the_orientation(tmp_path, capsys):
+    spec = Path(MAZUR).parent / "multiclass_2_2_3.toml"      # W2 is 3×2: in_out passes it as 2×3, a clash
+    status = main(["check-code", str(spec), f"{matrix_file(tmp_path)}:grads", "--form", "matrices",
+                   "--orientation", "in_out"])
+    out, err = capsys.readouterr()
+    assert status == 2 and out == "" and "pass --orientation out_in" in err.splitlines()[-1]
+    assert "---- the traceback of your code" in err and "derive/check" not in err

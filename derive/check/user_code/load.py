@@ -192,28 +192,33 @@ class ContainedFunction:
     sleep past `timeout` seconds, sys.exit/os._exit, a crash, a monkeypatch of derive or a print to file
     descriptor 1 each end in one UserCodeError line (never a pass). `call_user` sends it the points."""
 
-    def __init__(self, target: str, timeout: float = DEFAULT_TIMEOUT):
+    def __init__(self, target: str, timeout: float = DEFAULT_TIMEOUT, serve=None):
         self.target, self.timeout = str(target), float(timeout)
         self.__name__ = self.target
         context = multiprocessing.get_context("fork")
         self._conn, child = context.Pipe()
         sys.stdout.flush()
         sys.stderr.flush()
-        self._process = context.Process(target=_child, args=(child, self.target), daemon=True)
+        # `serve(fn, *message)` answers one call in the child: the dict form's by default (matrix_form has its own)
+        self._process = context.Process(target=_child, args=(child, self.target, serve or _served), daemon=True)
         self._process.start()
         child.close()
         self._receive("importing it")
 
     def call(self, params: Mapping[str, float], names: Mapping[str, str], required: list[str]) -> dict:
         """fn(params) in the child, checked there by call_user; the floats (and their dtype) back here."""
-        try:
-            self._conn.send((dict(params), dict(names), list(required)))
-        except (BrokenPipeError, OSError):
-            raise self._ended("before it was called") from None
-        values, dtype = self._receive("calling it")
+        values, dtype = self.request((dict(params), dict(names), list(required)))
         out = _Grads(values)
         out.dtype = np.dtype(dtype)
         return out
+
+    def request(self, message: tuple):
+        """One call in the child: `message` goes to its `serve`, the answer (payload, extra) comes back."""
+        try:
+            self._conn.send(message)
+        except (BrokenPipeError, OSError):
+            raise self._ended("before it was called") from None
+        return self._receive("calling it")
 
     def __call__(self, params):
         raise UserCodeError(f"{self.target}: a contained function is called through call_user")
@@ -234,9 +239,10 @@ class ContainedFunction:
         except (EOFError, OSError):
             raise self._ended(f"while {doing}") from None
         sys.stderr.write(printed)   # what the user's code printed, on derive's stderr (never stdout)
-        if kind == "error":
+        if kind in ("error", "raised"):   # "raised": their code raised; extra is (traceback, exception type)
+            theirs, raised = extra if kind == "raised" else (extra, None)
             error = UserCodeError(payload)
-            error.user_traceback = extra
+            error.user_traceback, error.raised = theirs, raised
             raise error
         return payload if kind == "loaded" else (payload, extra)
 
@@ -249,7 +255,7 @@ class ContainedFunction:
                              "crash in your code?): no gradients, so nothing is checked")
 
 
-def _child(conn, target: str) -> None:
+def _child(conn, target: str, serve) -> None:
     """The child: fd 1 goes to stderr (never into derive's --json), Python's prints are sent back with each
     answer (the parent writes them to its stderr), memory is bounded; then import and serve."""
     faulthandler.disable()   # a crash of the user's code is reported by the parent, in one line
@@ -265,8 +271,7 @@ def _child(conn, target: str) -> None:
         fn = load_function(target)
         send(("loaded", None, None))
         while True:
-            params, names, required = conn.recv()
-            send(_served(fn, params, names, required))
+            send(serve(fn, *conn.recv()))
     except EOFError:
         pass
     except UserCodeError as exc:

@@ -12,11 +12,11 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from derive.check.user_code.load import user_error
+from derive.check.user_code.load import DEFAULT_TIMEOUT, ContainedFunction, user_error
 from derive.errors import UserCodeError
 from derive.numeric.layout import Shape, from_matrices, to_matrices
 
-__all__ = ["FORMS", "MatrixGrads", "matrix_caller", "spec_sample"]
+__all__ = ["FORMS", "MatrixGrads", "matrix_caller", "spec_sample", "ContainedMatrixFunction"]
 
 FORMS = ("dict", "matrices")
 
@@ -47,6 +47,10 @@ def matrix_caller(shape: Shape, fn: Callable, x: np.ndarray, t: np.ndarray,
         try:
             result = fn(weights, biases, x.copy(), t.copy())
         except KeyboardInterrupt:
+            raise
+        except UserCodeError as exc:   # from the child process: already one line, their traceback kept
+            if getattr(exc, "raised", None) == "ValueError":
+                raise _with_shapes(exc, weights, x, orientation) from None
             raise
         except BaseException as exc:  # SystemExit too: the user's code must not end derive
             error = user_error(f"{label} raised", exc, getattr(fn, "__derive_source__", None))
@@ -86,3 +90,57 @@ def _label(fn) -> str:
     source = getattr(fn, "__derive_source__", None)
     name = getattr(fn, "__name__", repr(fn))
     return f"{source}:{name}" if source else name
+
+
+# --- contained: FUNC(weights, biases, x, t) in a child process (check-code's matrix form) ---------------
+
+class ContainedMatrixFunction(ContainedFunction):
+    """FILE.py:FUNC in the matrix form, imported and called in a child process (load.ContainedFunction): a
+    loop past `timeout`, an exit, a crash, a print to fd 1 or a monkeypatch of derive end in one line, never
+    a pass. Called like the function itself; what it returns comes back as plain arrays (checked here)."""
+
+    def __init__(self, target: str, timeout: float = DEFAULT_TIMEOUT):
+        super().__init__(target, timeout, serve=_served_matrices)
+        path, _, name = self.target.rpartition(":")
+        self.__derive_source__, self.__name__ = path, name   # the label matrix_caller writes: FILE.py:FUNC
+
+    def __call__(self, weights, biases, x, t):
+        result, _ = self.request(([np.asarray(w) for w in weights], [np.asarray(b) for b in biases],
+                                  np.asarray(x), np.asarray(t)))
+        return result
+
+
+def _served_matrices(fn, weights, biases, x, t):
+    """One call in the child: ("ok", (dweights, dbiases) as plain arrays, None), ("error", line, traceback)
+    or ("raised", line, (traceback, the exception's type))."""
+    label = _label(fn)
+    try:
+        result = fn(weights, biases, x, t)
+    except BaseException as exc:   # SystemExit and KeyboardInterrupt too: the user's, reported as theirs
+        error = user_error(f"{label} raised", exc, getattr(fn, "__derive_source__", None))
+        return "raised", str(error), (error.user_traceback, type(exc).__name__)
+    try:
+        dweights, dbiases = _pair(result, label)
+        return "ok", (_plain(dweights, label), _plain(dbiases, label)), None
+    except UserCodeError as exc:
+        return "error", str(exc), getattr(exc, "user_traceback", None)
+    except BaseException as exc:   # a returned object that raises while it is read
+        error = user_error(f"{label}: reading what it returned raised", exc, getattr(fn, "__derive_source__", None))
+        return "error", str(error), error.user_traceback
+
+
+def _plain(group, label: str):
+    """A returned list of per-layer arrays as NumPy arrays of numbers (None kept): nothing else is sent back."""
+    if group is None:
+        return None
+    items = list(group) if isinstance(group, (list, tuple)) else None
+    if items is None:
+        return _array(group, label)
+    return [None if a is None else _array(a, label) for a in items]
+
+
+def _array(a, label: str) -> np.ndarray:
+    out = np.asarray(a)
+    if out.dtype.kind not in "biufc":
+        raise UserCodeError(f"{label}: returned {type(a).__name__} {out.dtype} where an array of numbers belongs")
+    return out
