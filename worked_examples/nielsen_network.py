@@ -1,5 +1,7 @@
 """Michael Nielsen's network.py (neuralnetworksanddeeplearning.com, chapter 1-2): its backprop, written
-from memory in Python 3 (xrange -> range; feedforward, SGD and evaluate left out), checked as user
+from memory in Python 3 (xrange -> range; feedforward, SGD and evaluate left out; compared line by line
+with github.com/mnielsen/neural-networks-and-deep-learning src/network.py at commit 00e98900, whose
+backprop is the same and gets the same verdicts, correct and with the bugs below), checked as user
 code through the matrix form with a four-line adapter:
 
     derive check-code worked_examples/nielsen_3_3_3_2.toml worked_examples/nielsen_network.py:gradients --form matrices

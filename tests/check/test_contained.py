@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
+import derive
 import reference
+from derive.check.user_code.load import load_function
+from derive.errors import UserCodeError
 from derive.cli import main
 from test_usercode import MAZUR, USER_FILE
 
@@ -121,7 +124,6 @@ def test_the_matrix_form_passes_in_the_child(tmp_path, capsys):
     ("import sys; sys.exit(0)", "raised: SystemExit"),
     ("import os, signal; os.kill(os.getpid(), signal.SIGSEGV)", "killed by signal 11"),
     ("while True: pass", "took over 1 s"),
-    ("return [object(), object()], None", "where an array of numbers belongs"),
 ])
 def test_what_the_matrix_function_does_ends_in_one_line(tmp_path, capsys, tweak, says):
     status, out, err = _matrix(capsys, matrix_file(tmp_path, tweak), "--json", "--timeout", "1")
@@ -150,3 +152,22 @@ def test_matrix_form_shape_clash_still_names_the_orientation(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert status == 2 and out == "" and "pass --orientation out_in" in err.splitlines()[-1]
     assert "---- the traceback of your code" in err and "derive/check" not in err
+
+
+@pytest.mark.parametrize("tweak", [
+    "return [object(), object()], None",
+    "return {'a': 1}, None",
+    "return 1.0, 2.0",
+    "return (w for w in W), None",
+    "return [[[1, 2], [3]], None], None",
+    "return [np.full((2, 2), np.nan), W[1]], None",
+    "return [np.zeros((3, 2)), W[1]], None",
+    "return ['ab', 'cd'], None",
+])
+def test_a_contained_matrix_function_fails_as_it_does_in_process(tmp_path, capsys, tweak):
+    """What the function returns is read in the child exactly as in process: the same one line."""
+    path = matrix_file(tmp_path, tweak)
+    status, out, err = _matrix(capsys, path, "--json")
+    with pytest.raises(UserCodeError) as in_process:
+        derive.check_gradients(derive.load(MAZUR), load_function(f"{path}:grads"), form="matrices")
+    assert status == 2 and out == "" and err.splitlines()[-1] == f"derive: {in_process.value}"

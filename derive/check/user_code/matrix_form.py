@@ -8,6 +8,7 @@ problem with what the function returns is one UserCodeError naming the layer and
 
 from __future__ import annotations
 
+import numbers
 from typing import Callable, Mapping
 
 import numpy as np
@@ -45,7 +46,10 @@ def matrix_caller(shape: Shape, fn: Callable, x: np.ndarray, t: np.ndarray,
     def call(point: Mapping[str, float]) -> MatrixGrads:
         weights, biases = to_matrices(shape, point, orientation)
         try:
-            result = fn(weights, biases, x.copy(), t.copy())
+            if isinstance(fn, ContainedMatrixFunction):   # checked in the child, as here, before it comes back
+                result = fn.checked(shape, orientation, weights, biases, x.copy(), t.copy())
+            else:
+                result = fn(weights, biases, x.copy(), t.copy())
         except KeyboardInterrupt:
             raise
         except UserCodeError as exc:   # from the child process: already one line, their traceback kept
@@ -105,12 +109,17 @@ class ContainedMatrixFunction(ContainedFunction):
         self.__derive_source__, self.__name__ = path, name   # the label matrix_caller writes: FILE.py:FUNC
 
     def __call__(self, weights, biases, x, t):
+        return self.checked(None, None, weights, biases, x, t)
+
+    def checked(self, shape: Shape | None, orientation: str | None, weights, biases, x, t):
+        """(dweights, dbiases) as plain arrays; with `shape`, what it returned is first read in the child
+        as from_matrices reads it here (the same one-line errors)."""
         result, _ = self.request(([np.asarray(w) for w in weights], [np.asarray(b) for b in biases],
-                                  np.asarray(x), np.asarray(t)))
+                                  np.asarray(x), np.asarray(t), shape, orientation))
         return result
 
 
-def _served_matrices(fn, weights, biases, x, t):
+def _served_matrices(fn, weights, biases, x, t, shape, orientation):
     """One call in the child: ("ok", (dweights, dbiases) as plain arrays, None), ("error", line, traceback)
     or ("raised", line, (traceback, the exception's type))."""
     label = _label(fn)
@@ -121,6 +130,8 @@ def _served_matrices(fn, weights, biases, x, t):
         return "raised", str(error), (error.user_traceback, type(exc).__name__)
     try:
         dweights, dbiases = _pair(result, label)
+        if shape is not None:
+            from_matrices(shape, dweights, dbiases, orientation, label=label)
         return "ok", (_plain(dweights, label), _plain(dbiases, label)), None
     except UserCodeError as exc:
         return "error", str(exc), getattr(exc, "user_traceback", None)
@@ -130,17 +141,21 @@ def _served_matrices(fn, weights, biases, x, t):
 
 
 def _plain(group, label: str):
-    """A returned list of per-layer arrays as NumPy arrays of numbers (None kept): nothing else is sent back."""
-    if group is None:
-        return None
+    """A returned list of per-layer arrays as NumPy arrays of numbers (None and plain numbers kept): nothing
+    else is sent back."""
+    if group is None or isinstance(group, (numbers.Number, np.generic)):
+        return group
     items = list(group) if isinstance(group, (list, tuple)) else None
     if items is None:
         return _array(group, label)
-    return [None if a is None else _array(a, label) for a in items]
+    return [a if a is None or isinstance(a, (numbers.Number, np.generic)) else _array(a, label) for a in items]
 
 
 def _array(a, label: str) -> np.ndarray:
-    out = np.asarray(a)
+    try:
+        out = np.asarray(a)
+    except (ValueError, TypeError) as exc:
+        raise UserCodeError(f"{label}: returned {type(a).__name__}, not an array of numbers ({exc})") from None
     if out.dtype.kind not in "biufc":
         raise UserCodeError(f"{label}: returned {type(a).__name__} {out.dtype} where an array of numbers belongs")
     return out
