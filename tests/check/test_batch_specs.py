@@ -107,3 +107,13 @@ def test_one_sample_values_say_so_and_the_commands_take_the_batch():
     done = subprocess.run([sys.executable, "-m", "derive", "gradients", str(EXAMPLES / "batches" / "batch_2_3_2.toml")],
                           capture_output=True, text=True)
     assert done.returncode == 0 and "a batch of 3 samples" in done.stdout and "Traceback" not in done.stderr
+
+
+def test_a_mistake_together_with_the_batch_summed_is_named():
+    """σ for σ′ in the hidden layer and the batch summed where its mean belongs: neither alone explains it."""
+    def both(W, b, X, T):
+        dW, db = batch_backprop(W, b, X, T, hidden=lambda H: H)
+        return [3 * g for g in dW], [3 * g for g in db]
+    report = derive.check_gradients(BATCH, both, form="matrices", points=2)
+    assert [(m.mistake.name, m.where, m.also.mistake.name, m.also.where) for m in report.mistakes] == \
+        [("activation-in-backward", "hidden layer 1", "batch-reduction", "summed, m = 3")]

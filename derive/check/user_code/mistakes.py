@@ -405,7 +405,8 @@ def diagnose_pairs(net, points: list[Mapping[str, float]], got: list[Grads], *, 
     singles = variants(net.graph)
     pairs = [(i, j) for i in range(len(singles)) for j in range(i + 1, len(singles))
              if singles[i][0].name != singles[j][0].name]
-    deadline, tried, matches = time.monotonic() + seconds, 0, []
+    deadline = time.monotonic() + seconds
+    matches, tried = _with_batch_reduction(net, points, got, rtol, atol, deadline)
     for i, j in pairs:
         if time.monotonic() > deadline:
             break
@@ -417,4 +418,23 @@ def diagnose_pairs(net, points: list[Mapping[str, float]], got: list[Grads], *, 
         compiled = Compiled(net.graph, joint)
         if all(_same(_evaluate(compiled, net, p), mine, rtol, atol) for p, mine in zip(points, got)):
             matches.append(Match(m1, r1.where, Match(m2, r2.where)))
-    return matches, tried, len(pairs)
+    return matches, tried, len(pairs) + (len(singles) if len(net.spec.samples) > 1 else 0)
+
+
+def _with_batch_reduction(net, points, got, rtol, atol, deadline) -> tuple[list[Match], int]:
+    """A batch spec: each mistake together with the batch reduced the wrong way (its numbers m or 1/m
+    times): (matches, variants tried)."""
+    m = len(net.spec.samples)
+    if m < 2:
+        return [], 0
+    k = m if net.spec.reduction == "mean" else 1 / m
+    reduction = Match(BATCH_REDUCTION, f"{'summed' if k == m else 'averaged'}, m = {m}")
+    matches, tried = [], 0
+    for mistake, rw, compiled in _compiled_variants(net.graph):
+        if time.monotonic() > deadline:
+            break
+        tried += 1
+        scaled = ({n: k * v for n, v in _evaluate(compiled, net, p).items()} for p in points)
+        if all(_same(theirs, mine, rtol, atol) for theirs, mine in zip(scaled, got)):
+            matches.append(Match(mistake, rw.where, reduction))
+    return matches, tried
