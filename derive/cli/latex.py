@@ -60,9 +60,7 @@ def run(args) -> int:
     net = load_network(args)
     render = equation_md if args.markdown else equation_tex
     if args.sheet:
-        for block in sheet_blocks(net):
-            if isinstance(block, Equation):
-                print(render(block))
+        print("\n".join(render(block) for block in sheet_blocks(net) if isinstance(block, Equation)))
         return 0
     which = parse_steps(args.steps)
     try:
