@@ -11,9 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 import derive
 import reference
+from derive import strategies as ds
+from derive.render.batch import batch_chain_text, batch_gradients_text
+from derive.render.latex.batch import batch_steps
 from pdflatex import assert_compiles, needs_pdflatex
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "worked_examples"
@@ -229,3 +233,26 @@ def test_notes_on_a_large_batch_use_one_row_per_sample(tmp_path):
     assert r"\right|_{s=12}" in tex and "sample 12" not in tex.split("Forward pass")[1].split("Every gradient")[0]
     chain = run("chain", path, "w1").stdout
     assert chain.count("\n") < 60 and "∂E_total[1]/∂w1 + … + ∂E_total[12]/∂w1" in chain
+
+
+@settings(max_examples=25, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ds.networks(activations=["identity", "sigmoid", "tanh", "relu", "softmax"], samples=(2, 6), max_layers=4,
+                   max_width=3))
+def test_drawn_batches_reduce_the_reference_and_pass_the_numeric_check(net):
+    """Any drawn batch net: its gradients are the reduction of the reference's per-sample ones, they pass
+    the finite-difference / complex-step check of the batch loss, and every batch renderer runs."""
+    s = net.spec
+    per = [reference.gradients(list(s.layers), list(s.activations), s.loss, list(s.weights), list(s.biases), s.bias,
+                               list(x), list(t)) for x, t in s.samples]
+    k = 1 / len(per) if s.reduction == "mean" else 1.0
+    loss = k * sum(p[0] for p in per)
+    grads = {**{f"w{i + 1}": k * sum(p[2][i] for p in per) for i in range(len(s.weights))},
+             **{f"b{i + 1}": k * sum(p[3][i] for p in per) for i in range(len(s.biases))}}
+    assert net.loss() == pytest.approx(loss, rel=1e-9, abs=1e-12)
+    for name, g in net.gradients().items():
+        assert g == pytest.approx(grads[name], rel=1e-7, abs=1e-10)
+    assert derive.check_numeric(net).ok
+    d = net.derivation(net.params[0])
+    last = float(batch_chain_text(d, net).rstrip().rsplit("= ", 1)[1])
+    assert last == pytest.approx(grads[net.params[0]], rel=1e-6, abs=1e-9)
+    assert "sample" in batch_gradients_text(net) and batch_steps(d, net).rows
