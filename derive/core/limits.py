@@ -13,7 +13,7 @@ import re
 from derive.errors import SpecError
 
 __all__ = ["MAX_FILE_BYTES", "MAX_TITLE_CHARS", "MAX_HAND_CHARS", "MAX_HAND_EXPONENT", "MAX_LAYERS",
-           "MAX_LAYER_SIZE", "MAX_WEIGHTS", "MAX_SCALAR_WEIGHTS", "check_scalar_size", "MAX_PATHS", "MAX_EPOCHS", "MAX_COPIES",
+           "MAX_LAYER_SIZE", "MAX_WEIGHTS", "MAX_SCALAR_WEIGHTS", "check_scalar_size", "MAX_SAMPLES", "MAX_PATHS", "MAX_EPOCHS", "MAX_COPIES",
            "MAX_POINTS", "MAX_SEED", "MAX_SCALE", "numeral", "seed_number", "check_layers", "check_count"]
 
 MAX_FILE_BYTES = 2_000_000      # a spec file
@@ -24,6 +24,7 @@ MAX_LAYERS = 64                 # entries of network.layers (the input layer cou
 MAX_LAYER_SIZE = 100_000        # neurons in one layer
 MAX_WEIGHTS = 100_000           # weights of a net, values spec or data-set spec (data-set specs: matrix form)
 MAX_SCALAR_WEIGHTS = 2_000      # weights of a net derived weight by weight (derive.load/network: SymPy, scalar)
+MAX_SAMPLES = 1_000             # rows of a batch spec's values.inputs (a data set goes in a data-set spec)
 MAX_PATHS = 256                 # chain-rule paths chain/latex/notes write out; past it: the δ form
 MAX_EPOCHS = 10_000_000         # train/fit epochs
 MAX_COPIES = 100_000            # sweep --copies

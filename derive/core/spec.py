@@ -9,7 +9,7 @@ from typing import Any, Mapping
 
 from derive.core.reading import (DTYPES, boolean, choice, choice_list, known_keys, mapping, number, numbers,
                                 read_toml, required, text, validated, whole, whole_list)
-from derive.core.limits import MAX_EPOCHS, check_count, check_layers, numeral
+from derive.core.limits import MAX_EPOCHS, MAX_SAMPLES, check_count, check_layers, numeral
 from derive.errors import SpecError
 from derive.core.notation import ERROR_LETTERS, NOTATIONS, notation_from_table, register
 from derive.core.primitives import ACTIVATIONS, BIAS_SCHEMES, LOSSES
@@ -136,6 +136,7 @@ def _samples(vals, layers):
     if not (isinstance(raw_in, list) and raw_in and all(isinstance(r, list) for r in raw_in)):
         inputs = numbers(raw_in, "values.inputs", layers[0])
         return inputs, numbers(required(vals, "targets", "values."), "values.targets", layers[-1]), ()
+    check_count(len(raw_in), "values.inputs", MAX_SAMPLES, "a data-set spec ([data], [init]) for more samples")
     raw_t = required(vals, "targets", "values.")
     if not (isinstance(raw_t, list) and all(isinstance(r, list) for r in raw_t)) or len(raw_t) != len(raw_in):
         raise SpecError("values.targets", f"{len(raw_in)} rows of {layers[-1]} numbers, one per row of values.inputs",

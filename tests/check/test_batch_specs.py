@@ -13,6 +13,7 @@ import pytest
 
 import derive
 import reference
+from derive.core.limits import MAX_SAMPLES
 from derive.core.spec import spec_from_dict
 from derive.errors import NotSupported, SpecError, UserCodeError
 
@@ -117,3 +118,10 @@ def test_a_mistake_together_with_the_batch_summed_is_named():
     report = derive.check_gradients(BATCH, both, form="matrices", points=2)
     assert [(m.mistake.name, m.where, m.also.mistake.name, m.also.where) for m in report.mistakes] == \
         [("activation-in-backward", "hidden layer 1", "batch-reduction", "summed, m = 3")]
+
+
+def test_a_batch_has_at_most_max_samples_rows():
+    rows = MAX_SAMPLES + 1
+    with pytest.raises(SpecError, match=rf"values.inputs: expected at most {MAX_SAMPLES} \(a data-set spec"):
+        spec_with(inputs=[[0.1]] * rows, targets=[[0.0]] * rows)
+    assert len(spec_with(inputs=[[0.1]] * MAX_SAMPLES, targets=[[0.0]] * MAX_SAMPLES).samples) == MAX_SAMPLES
