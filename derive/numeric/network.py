@@ -179,7 +179,7 @@ def load(path: str | Path) -> Network:
 
 def network(layers, activations, *, inputs, targets, weights, biases=(), loss="half_sse", bias=None,
             train_biases=True, notation="net-out", error_letter="E", learning_rate=None,
-            hand: Mapping[str, str] | None = None, title: str = "") -> Network:
+            hand: Mapping[str, str] | None = None, title: str = "", reduction: str | None = None) -> Network:
     """Build a network in Python with the spec file's keys; validated exactly as a file is. `notation` is a
     preset's name or a [notation] table as a dict (roles left out keep net-out's names)."""
     table = notation if isinstance(notation, Mapping) else None
@@ -191,6 +191,8 @@ def network(layers, activations, *, inputs, targets, weights, biases=(), loss="h
                               "biases": list(biases)}
     if learning_rate is not None:
         values["learning_rate"] = learning_rate
+    if reduction is not None:        # a batch (inputs and targets as rows): the mean or the sum of its losses
+        values["reduction"] = reduction
     data = {"title": title, "network": net, "values": values, "hand": dict(hand or {})}
     if table is not None:
         data["notation"] = dict(table)

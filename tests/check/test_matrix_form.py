@@ -216,3 +216,21 @@ def test_dataset_no_known_mistake_says_where():
     report = check_dataset(fit, half_hidden, orientation="in_out", batch=30)
     assert report.mistakes == [] and report.located.endswith("output layer 2: all 1010 agree")
     assert report.located.startswith("hidden layer 1:") and "each 0.5 × the derivation's" in report.located
+
+
+def test_dataset_mistake_with_the_batch_summed_is_named_on_a_small_batch():
+    """σ for σ′ and the batch summed where its mean belongs: the small net holds a batch, so both show."""
+    fit = load_fit_spec(DIGITS)
+
+    def sigma_back_summed(W, b, X, Y):
+        H = sig(X @ W[0] + b[0])
+        S = H @ W[1] + b[1]
+        P = np.exp(S - S.max(1, keepdims=True))
+        P /= P.sum(1, keepdims=True)
+        dS = P - Y                                   # summed: no / len(X)
+        dH = dS @ W[1].T * H                         # σ for σ′
+        return [X.T @ dH, H.T @ dS], [dH.sum(0), dS.sum(0)]
+    report = check_dataset(fit, sigma_back_summed, orientation="in_out", batch=50)
+    assert [m.describe().split(":")[0] for m in report.mistakes] == \
+        ["activation-in-backward (hidden layer 1) together with batch-reduction (summed, m = 50)"]
+    assert any("a batch of 2 samples" in n for n in report.notes)

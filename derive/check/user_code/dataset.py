@@ -88,19 +88,30 @@ def check_dataset(fit: FitSpec, fn, *, orientation: str = "out_in", batch: int |
     return report
 
 
+SMALL_BATCH = 2   # samples of the small diagnosis net: a batch, so its reduction and its axis show there too
+
+
 def small_net(fit: FitSpec, seed: int = 0):
     """A net of the same depth, activations and loss, 3 inputs, 4 units per hidden layer, 3 outputs
-    (1 for a one-output net), one sample and seeded values; one-hot targets for cross-entropy."""
+    (1 for a one-output net), a batch of SMALL_BATCH samples reduced as the data-set spec's loss is
+    ([fit] average: the mean, else the sum), seeded values; one-hot targets for cross-entropy."""
     layers = [3] + [4] * (len(fit.layers) - 2) + [3 if fit.layers[-1] > 1 else 1]
     rng = np.random.default_rng(seed)
-    n_w = sum(a * b for a, b in zip(layers, layers[1:]))
-    targets = np.zeros(layers[-1])
-    targets[1 % layers[-1]] = 1.0
-    if not LOSSES[fit.loss].takes_logs:     # a squared error: any targets
-        targets = rng.uniform(0.1, 0.9, layers[-1])
-    return network(layers, list(fit.activations), loss=fit.loss, inputs=rng.normal(0, 1, layers[0]).tolist(),
-                   targets=targets.tolist(), weights=rng.normal(0, 0.7, n_w).tolist(),
-                   biases=rng.normal(0, 0.5, sum(layers[1:])).tolist(), bias="per_neuron",
+    n_w, n_out = sum(a * b for a, b in zip(layers, layers[1:])), layers[-1]
+
+    def target(s: int) -> list[float]:
+        if not LOSSES[fit.loss].takes_logs:     # a squared error: any targets
+            return rng.uniform(0.1, 0.9, n_out).tolist()
+        if n_out == 1:
+            return [1.0 - s % 2]
+        t = np.zeros(n_out)
+        t[(1 + s) % n_out] = 1.0
+        return t.tolist()
+    inputs = [rng.normal(0, 1, layers[0]).tolist() for _ in range(SMALL_BATCH)]
+    targets = [target(s) for s in range(SMALL_BATCH)]
+    return network(layers, list(fit.activations), loss=fit.loss, inputs=inputs, targets=targets,
+                   weights=rng.normal(0, 0.7, n_w).tolist(), biases=rng.normal(0, 0.5, sum(layers[1:])).tolist(),
+                   bias="per_neuron", reduction="mean" if fit.fit.average else "sum",
                    title="small net for the diagnosis")
 
 
@@ -111,27 +122,27 @@ def _diagnose_small(report: GradientReport, fit: FitSpec, fn, orientation: str, 
         report.mistakes = [Match(BATCH_REDUCTION, f"{'summed' if summed else 'averaged'}, m = {m}")]
         return
     net = small_net(fit)
-    one_row = _one_row(fn)
     try:
-        small = check_gradients(net, one_row, form="matrices", orientation=orientation, points=3, seed=1)
+        small = check_gradients(net, fn, form="matrices", orientation=orientation, points=3, seed=1)
     except Exception as exc:    # the user's code fails on the small net: say so, keep the big verdict
         report.notes.append(f"(no diagnosis: on a small {'-'.join(map(str, net.spec.layers))} net your function "
                             f"failed: {exc})")
         return
     size = "-".join(map(str, net.spec.layers))
     if small.agree:
-        report.notes.append(f"on a small {size} net with one sample your function agrees: the difference comes "
-                            "with the batch (its sum or mean, or the batch axis)")
+        report.notes.append(f"on a small {size} net with a batch of {SMALL_BATCH} samples your function agrees: the "
+                            "difference comes with the larger batch or the data")
         return
-    report.mistakes = small.mistakes
+    report.mistakes = [_with_batch(match, m) for match in small.mistakes]
     said = "" if small.mistakes else f": {small.diagnosis or 'no mistake in the library gives its numbers'}"
     report.notes.append(f"(the diagnosis was made on a small {size} net of the same depth, activations and loss, "
-                        f"one sample: derive called your function there{said})")
+                        f"a batch of {SMALL_BATCH} samples: derive called your function there{said})")
 
 
-def _one_row(fn):
-    """fn called with x and t as one-row batches (m = 1), as the data-set check calls it."""
-    @functools.wraps(fn)
-    def call(weights, biases, x, t):
-        return fn(weights, biases, x[None, :], t[None, :])
-    return call
+def _with_batch(match: Match, m: int) -> Match:
+    """A match on the small net, its batch-reduction (if any) told for the checked batch's m."""
+    also = _with_batch(match.also, m) if match.also is not None else None
+    where = match.where
+    if match.mistake is BATCH_REDUCTION:
+        where = f"{match.where.split(',')[0]}, m = {m}"
+    return Match(match.mistake, where, also)
