@@ -68,6 +68,9 @@ def run(args) -> int:
         derivations = [net.derivation(p) for p in params]
     except SpecError as exc:
         raise exc.in_file(args.spec) from None
+    if net.spec.samples and set(which) & {"shared", "delta"}:
+        raise OptionError("--steps: shared and delta are one-sample steps; on a batch spec choose from chain, "
+                          "closed, numbers, update")
     if net.spec.samples:   # a batch: (1/m)·Σ_s of the per-sample chain rule, each sample's numbers
         equations = [batch_steps(d, net, args.digits, which) for d in derivations]
     else:

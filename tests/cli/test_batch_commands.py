@@ -196,6 +196,8 @@ def test_latex_substitutes_each_samples_numbers():
 def test_no_partial_output_before_an_error():
     done = run("latex", BATCH, "w99")
     assert done.returncode == 2 and done.stdout == "" and len(done.stderr.splitlines()) == 1
+    done = run("latex", BATCH, "--steps", "numbers,delta")
+    assert done.returncode == 2 and done.stdout == "" and "one-sample steps" in done.stderr
 
 
 def test_a_sample_that_overflows_is_named(spec):
