@@ -288,11 +288,12 @@ def networks(*, kink_margin: float = 0.01, saturation_margin: float = 1e-3, **kw
 
     Excluded (filtered out): pre-activations of a kinked activation (relu, leaky_relu: `KINKED`)
     within `kink_margin` of 0 (the derivative jumps there), bce/cross_entropy outputs within `saturation_margin` of 0 or 1 (log nears its pole), and
-    any non-finite value or gradient. Wide value ranges therefore filter more. Shrinks as `specs`.
+    any non-finite value or gradient — at every sample of a batch (`samples=`). Wide value ranges therefore
+    filter more. Shrinks as `specs`.
     """
     _check_margins(kink_margin, saturation_margin)
-    return specs(**kwargs).map(Network).filter(
-        lambda net: _well_conditioned(net, net.graph.leaf_values(), kink_margin, saturation_margin))
+    return specs(**kwargs).map(Network).filter(   # a batch: every sample's values
+        lambda net: all(_well_conditioned(net, leaves, kink_margin, saturation_margin) for leaves in net.sample_leaves()))
 
 
 def values_for(net: Network, *, min_value: float = -1.0, max_value: float = 1.0, kink_margin: float = 0.01,

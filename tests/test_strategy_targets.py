@@ -85,3 +85,14 @@ def test_bad_samples_are_refused():
         ds.spec_dicts(samples=(3, 2))
     with pytest.raises(ds.InvalidArgument, match="must be None or a"):
         ds.spec_dicts(samples=3)
+
+
+@settings(max_examples=30, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ds.networks(activations=["relu", "leaky_relu"], samples=(2, 4), max_layers=4, max_width=3))
+def test_batch_networks_keep_every_sample_off_the_kinks(net):
+    """Every sample of a drawn batch, not only the first, has its kinked pre-activations away from 0."""
+    for leaves in net.sample_leaves():
+        values, _ = net.program.function(leaves)
+        for layer in net.graph.layers:
+            if layer.activation in ("relu", "leaky_relu"):
+                assert all(abs(values[n.name]) >= 0.01 for n in layer.nets)
