@@ -49,7 +49,7 @@ def run(args) -> int:
             out["proofs"] = {k: {"holds": p.holds, "method": p.method, "detail": p.detail} for k, p in proofs.items()}
         emit_json(out)
     else:
-        print(derivation_text(d, net.values()))
+        print(derivation_text(d, net.values(), net.program.delta_rewrites))
         for claim, p in (proofs or {}).items():
             print(f"{claim}: {_verdict(p)}" + (f" ({p.detail})" if p.detail else ""))
     if proofs and not all(p.holds for p in proofs.values()):

@@ -42,16 +42,21 @@ class Network:
 
     @cached_property
     def evaluation(self) -> Evaluation:
-        """Every value and gradient at the spec's numbers; SpecError if float64 overflows on them.
+        """Every value and gradient at the spec's numbers; SpecError if a forward value, the loss or a gradient
+        is not finite in float64. A δ term that float64 cannot hold while the gradients are finite (∂E/∂out at
+        a saturated sigmoid + bce output is 0/0; the gradients use the stable δ of the net, a − t) is kept,
+        named in `unrepresentable`.
         A batch spec has no single set of values: NotSupported (its gradients() and loss() reduce)."""
         self.one_sample("this command shows one sample's values")
         with np.errstate(all="ignore"):
             result = self.program.evaluate()
-        bad = [k for k, v in {**result.values, **result.gradients}.items() if not math.isfinite(v)]
+        deltas = {d.symbol.name for d in self.backprop.ordered()}
+        checked = {**{k: v for k, v in result.values.items() if k not in deltas}, **result.gradients}
+        bad = [k for k, v in checked.items() if not math.isfinite(v)]
         if bad:
             raise SpecError("values", "numbers whose forward pass and gradients stay finite in float64",
-                            got=f"{bad[0]} = {({**result.values, **result.gradients})[bad[0]]}",
-                            source=self.spec.source)
+                            got=f"{bad[0]} = {checked[bad[0]]}", source=self.spec.source)
+        result.unrepresentable = tuple(k for k in result.values if k in deltas and not math.isfinite(result.values[k]))
         return result
 
     @property
