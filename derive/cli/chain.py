@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from derive.numeric.network import load
+from derive.cli.common import load
 from derive.core.limits import MAX_PATHS
 from derive.errors import OptionError, SpecError
 from derive.render.text import derivation_text

@@ -3,7 +3,7 @@ against central differences and the complex step). Exit 0 all agree, 1 any misma
 
 from __future__ import annotations
 
-from derive.numeric.network import load
+from derive.cli.common import load
 from derive.check import check_hand, check_numeric
 from derive.render.text import table
 from derive.cli.common import emit_json, spec_argument

@@ -6,7 +6,7 @@ import argparse
 import contextlib
 import sys
 
-from derive.numeric.network import load
+from derive.cli.common import load
 from derive.errors import UserCodeError
 from derive.render.text import number, table
 from derive.check.user_code.compare import GradientReport, check_gradients

@@ -6,31 +6,38 @@ import argparse
 import json
 import math
 import sys
-import tomllib
-from pathlib import Path
 
 import numpy as np
 
-from derive.core.limits import MAX_FILE_BYTES
+from derive.core.fitspec import FitSpec, load_fit_spec
 from derive.core.primitives import unusual_pair
+from derive.numeric.network import Network, load as load_network
 
-__all__ = ["emit_json", "strict", "spec_argument", "warn_unusual_pair"]
+__all__ = ["emit_json", "strict", "spec_argument", "warn_unusual_pair", "load", "load_fit"]
 
 
-def warn_unusual_pair(path) -> None:
-    """A warning on stderr (not an error) when the spec's output activation and loss make a pair users
-    rarely mean; the spec itself is read and reported by the command."""
-    try:
-        if Path(path).stat().st_size > MAX_FILE_BYTES:   # too big to read here: the loader says so
-            return
-        network = tomllib.loads(Path(path).read_text(encoding="utf-8")).get("network", {})
-        act, loss = network["activations"][-1], network.get("loss", "half_sse")
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, KeyError, IndexError, TypeError, AttributeError):
-        return
-    meant = unusual_pair(act, loss) if isinstance(act, str) and isinstance(loss, str) else None
+def warn_unusual_pair(spec) -> None:
+    """A warning on stderr (not an error) when a loaded spec's (a Spec's or FitSpec's) output activation and
+    loss make a pair users rarely mean; read from the spec the command loaded, so the file is parsed once."""
+    act, loss = spec.activations[-1], spec.loss
+    meant = unusual_pair(act, loss)
     if meant:
-        print(f"derive: warning: {path}: a {act} output with loss {loss!r} is unusual; "
+        print(f"derive: warning: {spec.source or 'spec'}: a {act} output with loss {loss!r} is unusual; "
               f"loss = {meant!r} is the usual pair", file=sys.stderr)
+
+
+def load(path) -> Network:
+    """derive.load(path) for a command: the network, and the unusual-pair warning from its spec."""
+    net = load_network(path)
+    warn_unusual_pair(net.spec)
+    return net
+
+
+def load_fit(path) -> FitSpec:
+    """load_fit_spec(path) for a command: the data-set spec, and the unusual-pair warning from it."""
+    spec = load_fit_spec(path)
+    warn_unusual_pair(spec)
+    return spec
 
 
 def emit_json(obj) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from derive.numeric.network import load
+from derive.cli.common import load
 from derive.render.text import number, table
 from derive.cli.common import emit_json, spec_argument
 

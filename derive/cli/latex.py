@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from derive.errors import OptionError, SpecError
-from derive.numeric.network import Network, load
+from derive.numeric.network import Network
+from derive.cli.common import load
 from derive.render.latex import Numbers, equation_md, equation_tex, steps
 from derive.render.latex.blocks import Equation
 from derive.render.latex.sheets import sheet_blocks

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from derive.errors import DeriveError
 from derive.cli.latex import OptionError, add_options, load_network
-from derive.core.fitspec import is_fit_spec, load_fit_spec
+from derive.core.fitspec import is_fit_spec
+from derive.cli.common import load_fit
 from derive.render.latex import markdown, tex, write
 from derive.extras import MissingExtra
 from derive.numeric.fit import run_fit
@@ -96,7 +97,7 @@ def fit_spec_or_none(path: str):
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
         return None          # load_network reports it, naming the file
-    return load_fit_spec(path) if is_fit_spec(data) else None
+    return load_fit(path) if is_fit_spec(data) else None
 
 
 def compile_pdf(tex_file: Path, pdf: Path) -> None:

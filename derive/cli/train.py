@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 
-from derive.numeric.network import load
+from derive.cli.common import load
 from derive.errors import SpecError
 from derive.render.text import number, table
 from derive.cli.common import emit_json, spec_argument
