@@ -13,9 +13,10 @@ from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localco
 
 import sympy as sp
 
-from derive.errors import SpecError
+from derive.core.primitives import LOSSES
+from derive.errors import NotSupported, SpecError
 from derive.core.limits import MAX_HAND_CHARS, MAX_HAND_EXPONENT, numeral
-from derive.check.quantities import PRECISION, Evaluator, Quantity, Recipe, parse_key, printed_number
+from derive.check.quantities import PRECISION, Evaluator, NotReal, Quantity, Recipe, parse_key, printed_number
 
 __all__ = ["HandCheck", "HandReport", "check_hand", "VERDICTS", "decimals", "fit"]
 
@@ -109,7 +110,15 @@ def check_hand(net, hand: dict[str, str] | None = None) -> HandReport:
     redo = Evaluator(graph, net.spec.learning_rate, printed)
     names = {q: key for key, q in quantities.items()}
     lr = net.spec.learning_rate
-    checks = [_check(key, q, exact.get(q), redo, names, table, lr) for key, q in quantities.items()]
+    checks = []
+    for key, q in quantities.items():
+        try:
+            checks.append(_check(key, q, exact.get(q), redo, names, table, lr))
+        except NotReal as exc:
+            entry = LOSSES[net.spec.loss]
+            raise NotSupported(f"{source or 'spec'}: hand.{key}: its exact value is {exc.value}, not a finite real "
+                               f"number: loss {net.spec.loss!r} ({entry.description}) is not defined at the spec's "
+                               "numbers (a target or an output outside the domain of its logs)") from None
     return HandReport(checks, source)
 
 

@@ -274,6 +274,15 @@ class Evaluator:
         return self._skip_ones(out)
 
 
+class NotReal(NotSupported):
+    """An exact value that is no finite real number (a log of a negative number, 0/0): check_hand names the
+    file, the key and the loss."""
+
+    def __init__(self, value: str):
+        super().__init__(f"an exact value of {value}, not a finite real number")
+        self.value = value
+
+
 def _number(expr: sp.Expr) -> sp.Expr:
     """Keep exact rationals exact; anything else becomes a PRECISION-digit Float."""
     expr = sp.sympify(expr)
@@ -281,6 +290,5 @@ def _number(expr: sp.Expr) -> sp.Expr:
         return expr
     value = expr.evalf(PRECISION)
     if not (value.is_real and value.is_finite):   # log of a negative target, 0/0 …: no real value to print
-        raise NotSupported(f"a hand value's exact value is {sp.sstr(value)[:40]}, not a finite real number: the "
-                           "spec's numbers are outside the loss's domain (bce needs targets in [0, 1])")
+        raise NotReal(sp.sstr(sp.N(value, 6)))
     return sp.Float(value, PRECISION)

@@ -142,7 +142,8 @@ class Network:
                              lr=self.spec.learning_rate if lr is None else lr,
                              stop_below=t.stop_below if stop_below is None else stop_below,
                              dtype=dtype or t.dtype, print_every=t.print_every if print_every is None else print_every,
-                             progress=progress, out=out, backend=backend)
+                             progress=progress, out=out, backend=backend,
+                             lr_key="values.learning_rate" if lr is None else "--lr")
 
     def with_loss(self, loss: str) -> "Network":
         """The same network and values under another loss (`--loss`), validated like a spec."""

@@ -12,7 +12,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from derive.check.user_code.load import user_error
+from derive.check.user_code.load import interrupted, user_error
 from derive.errors import UserCodeError
 from derive.numeric.layout import Shape, from_matrices, to_matrices
 
@@ -46,8 +46,8 @@ def matrix_caller(shape: Shape, fn: Callable, x: np.ndarray, t: np.ndarray,
         weights, biases = to_matrices(shape, point, orientation)
         try:
             result = fn(weights, biases, x.copy(), t.copy())
-        except KeyboardInterrupt:
-            raise
+        except KeyboardInterrupt:     # one line, no traceback (derive's own Ctrl-C handling is not involved)
+            raise UserCodeError(interrupted(label)) from None
         except BaseException as exc:  # SystemExit too: the user's code must not end derive
             error = user_error(f"{label} raised", exc, getattr(fn, "__derive_source__", None))
             if isinstance(exc, ValueError):        # a shape clash, most likely: say what was passed
