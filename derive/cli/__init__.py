@@ -43,8 +43,15 @@ MESSAGE_CHARS = 600   # an error line's length at most (values inside it are cli
 COMMANDS = [gradients, chain, check, check_code, train, sweep, latex, notes, fit, exercise, grade]
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse with its usage errors in one line (`--epochs 1e9` is not a whole number), exit 2 as before."""
+
+    def error(self, message):
+        self.exit(BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="derive", description="Check backpropagation by deriving it.")
+    parser = OneLineParser(prog="derive", description="Check backpropagation by deriving it.")
     parser.add_argument("--version", action="version", version=f"derive {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:

@@ -89,3 +89,31 @@ def test_keyboard_interrupt_in_a_users_dict_function_has_no_traceback(tmp_path, 
     status, _, err = run(capsys, "check-code", EXAMPLES / "mazur_2_2_2.toml", f"{code}:grads")
     line = one_line(err)
     assert status == 2 and "raised: KeyboardInterrupt" in line
+
+
+MAZUR = EXAMPLES / "mazur_2_2_2.toml"
+
+
+@pytest.mark.parametrize("argv", [
+    ["train", MAZUR, "--epochs", "1e9"], ["train", MAZUR, "--epochs", "1000000000"],
+    ["sweep", MAZUR, "--copies", "1e8"], ["sweep", MAZUR, "--copies", "100000000"],
+    ["check-code", MAZUR, "x.py:f", "--points", "1e7"], ["check-code", MAZUR, "x.py:f", "--points", "10000000"],
+])
+def test_extreme_options_are_one_line(tmp_path, capsys, argv):
+    # was: MemoryError tracebacks, or minutes and gigabytes (--points 1e7 was never checked against its limit)
+    (tmp_path / "x.py").write_text("def f(params):\n    return {}\n")
+    argv = [str(tmp_path / a) if a == "x.py:f" else str(a) for a in argv]
+    try:
+        status = main(argv)
+    except SystemExit as done:          # argparse: not a whole number
+        status = done.code
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert argv[-2].lstrip("-") in err
+
+
+def test_epochs_in_the_spec_past_the_limit_is_one_line(tmp_path, capsys):
+    spec = tmp_path / "e12.toml"
+    spec.write_text(MAZUR.read_text().replace("epochs = 10000", "epochs = 1000000000000"))
+    status, _, err = run(capsys, "train", spec)
+    assert status == 2 and "train.epochs: expected at most" in one_line(err)
