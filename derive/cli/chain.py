@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from derive.cli.common import load
-from derive.core.limits import MAX_PATHS
+from derive.core.limits import MAX_PATHS, MAX_SCALAR_WEIGHTS
+from derive.cli import dense
+from derive.numeric.dense import DenseNetwork
 from derive.errors import OptionError, SpecError
 from derive.render.text import derivation_text
 from derive.cli.common import emit_json, spec_argument
@@ -34,7 +36,14 @@ def _verdict(p) -> str:
 
 
 def run(args) -> int:
-    net = load(args.spec)
+    net = load(args.spec, matrix=True)
+    if isinstance(net, DenseNetwork):      # past the weight-by-weight limit: the δ form in matrix form
+        if args.prove:
+            raise OptionError(f"--prove: a net of at most {MAX_SCALAR_WEIGHTS} weights (proofs go weight by weight); "
+                              "drop --prove, or check the gradients with derive check --numeric")
+        obj, text = dense.chain(net, args.param)
+        emit_json(obj) if args.json else print(text)
+        return 0
     try:
         d = net.derivation(args.param)
     except SpecError as exc:

@@ -11,7 +11,11 @@ import numpy as np
 
 from derive.core.fitspec import FitSpec, load_fit_spec
 from derive.core.primitives import unusual_pair
-from derive.numeric.network import Network, load as load_network
+from derive.core.limits import MAX_SCALAR_WEIGHTS
+from derive.core.spec import load_spec, weight_count
+from derive.errors import SpecError
+from derive.numeric.dense import DenseNetwork, is_dense
+from derive.numeric.network import Network
 
 __all__ = ["emit_json", "strict", "spec_argument", "warn_unusual_pair", "load", "load_fit"]
 
@@ -26,11 +30,20 @@ def warn_unusual_pair(spec) -> None:
               f"loss = {meant!r} is the usual pair", file=sys.stderr)
 
 
-def load(path) -> Network:
-    """derive.load(path) for a command: the network, and the unusual-pair warning from its spec."""
-    net = load_network(path)
-    warn_unusual_pair(net.spec)
-    return net
+def load(path, *, matrix: bool = False) -> Network | DenseNetwork:
+    """derive.load(path) for a command: the network, and the unusual-pair warning from its spec. A net past
+    the weight-by-weight limit is a DenseNetwork (matrix form) where the command takes one (`matrix`), else
+    one line saying which commands do."""
+    spec = load_spec(path)
+    warn_unusual_pair(spec)
+    if not is_dense(spec):
+        return Network(spec)
+    if matrix:
+        return DenseNetwork(spec)
+    raise SpecError("network.layers", f"a net of at most {MAX_SCALAR_WEIGHTS} weights for this command (it derives "
+                    "weight by weight, every weight a SymPy symbol); past it derive gradients, chain, train and check "
+                    "--numeric answer in matrix form, and a data-set spec trains with derive fit",
+                    got=f"{weight_count(spec.layers)} weights", source=spec.source)
 
 
 def load_fit(path) -> FitSpec:

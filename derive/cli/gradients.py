@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from derive.cli.common import load
 from derive.render.text import number, table
+from derive.cli import dense
 from derive.cli.common import emit_json, spec_argument
+from derive.numeric.dense import DenseNetwork
 
 
 def add_parser(sub) -> None:
@@ -19,7 +21,10 @@ def as_json(net) -> dict:
 
 
 def run(args) -> int:
-    net = load(args.spec)
+    net = load(args.spec, matrix=True)
+    if isinstance(net, DenseNetwork):      # past the weight-by-weight limit: the matrix form
+        emit_json(dense.gradients(net)) if args.json else print(dense.gradients_text(net))
+        return 0
     if args.json:
         emit_json(as_json(net))
         return 0
