@@ -11,6 +11,9 @@ from derive.errors import UserCodeError
 from derive.render.text import number, table
 from derive.check.user_code.compare import GradientReport, check_gradients
 from derive.check.user_code.load import DEFAULT_TIMEOUT, ContainedFunction, load_function
+from derive.check.user_code.dense import NOT_LOOKED_FOR, check_gradients_dense
+from derive.core.limits import MAX_SCALAR_WEIGHTS
+from derive.numeric.dense import DenseNetwork
 from derive.check.user_code.dataset import check_dataset
 from derive.cli.notes import fit_spec_or_none
 from derive.errors import OptionError
@@ -82,7 +85,9 @@ _tolerance = _float_where(lambda x: 0 <= x < float("inf"), "a finite number ≥ 
 def run(args) -> int:
     fit = fit_spec_or_none(args.spec)
     if fit is None:
-        net = load(args.spec)
+        net = load(args.spec, matrix=True)
+        if isinstance(net, DenseNetwork):      # past the weight-by-weight limit: the matrix form's gradients
+            return dense_run(net, args)
         if args.batch is not None:
             raise OptionError("--batch: only for a data-set spec ([data], [init])")
     elif args.form != "matrices":
@@ -111,6 +116,30 @@ def run(args) -> int:
         raise
     if args.json:
         emit_json(report.as_json())
+    else:
+        print(render(report, args.spec, args.target, args.seed))
+    return 0 if report.agree else 1
+
+
+def dense_run(net, args) -> int:
+    """check-code (dict form) on a values spec past the weight-by-weight limit, in a child process as always."""
+    if args.form != "dict" or args.batch is not None:
+        raise OptionError(f"--form {args.form}{' --batch' if args.batch is not None else ''}: past "
+                          f"{MAX_SCALAR_WEIGHTS} weights check-code takes the dict form (a data-set spec takes "
+                          "--form matrices)")
+    fn = ContainedFunction(args.target, args.timeout)
+    try:
+        report = check_gradients_dense(net, fn, rtol=args.rtol, atol=args.atol, points=args.points, seed=args.seed)
+    except UserCodeError as exc:
+        theirs = getattr(exc, "user_traceback", None)
+        if theirs:
+            print(f"---- the traceback of your code ({args.target}) ----\n{theirs}\n"
+                  "---- end of your traceback ----", file=sys.stderr)
+        raise
+    finally:
+        fn.close()
+    if args.json:
+        emit_json({**report.as_json(), "form": "matrix"})
     else:
         print(render(report, args.spec, args.target, args.seed))
     return 0 if report.agree else 1
@@ -150,7 +179,7 @@ def render(report: GradientReport, spec: str, target: str, seed: int) -> str:
         lines += [f"  - {m.describe()}" for m in report.mistakes]
     elif report.diagnosis:
         lines.append(f"diagnosis: {report.diagnosis}")
-    else:
+    elif NOT_LOOKED_FOR not in report.notes:
         lines.append("diagnosis: no mistake in derive's library gives these numbers.")
     if report.located:
         lines.append(f"where: {report.located}")

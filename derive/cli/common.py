@@ -41,8 +41,8 @@ def load(path, *, matrix: bool = False) -> Network | DenseNetwork:
     if matrix:
         return DenseNetwork(spec)
     raise SpecError("network.layers", f"a net of at most {MAX_SCALAR_WEIGHTS} weights for this command (it derives "
-                    "weight by weight, every weight a SymPy symbol); past it derive gradients, chain, train and check "
-                    "--numeric answer in matrix form, and a data-set spec trains with derive fit",
+                    "weight by weight, every weight a SymPy symbol); past it derive gradients, chain, train, check "
+                    "--numeric and check-code answer in matrix form, and a data-set spec trains with derive fit",
                     got=f"{weight_count(spec.layers)} weights", source=spec.source)
 
 

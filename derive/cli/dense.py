@@ -13,9 +13,8 @@ from derive.numeric.dense import DenseNetwork
 from derive.numeric.train import check_finite
 from derive.render.text import number, table
 
-__all__ = ["MATRIX_COMMANDS", "gradients", "chain", "train", "check", "header"]
+__all__ = ["gradients", "chain", "train", "check", "header"]
 
-MATRIX_COMMANDS = "derive gradients, chain, train and check --numeric"
 
 
 def header(net: DenseNetwork) -> str:

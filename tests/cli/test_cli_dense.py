@@ -77,10 +77,44 @@ def test_check_numeric_in_matrix_form(big, capsys):
 
 
 @pytest.mark.parametrize("argv", [["check"], ["latex", "w1"], ["notes", "-o", "NOTES"], ["sweep", "--lr", "0.1,0.2"],
-                                  ["check-code", "x.py:f"], ["chain", "w1", "--prove"]])
+                                  ["check-code", "x.py:f", "--form", "matrices"], ["chain", "w1", "--prove"]])
 def test_the_other_commands_refuse_in_one_line(big, tmp_path, capsys, argv):
     path, _, _ = big
     argv = [str(tmp_path / "n.md") if a == "NOTES" else a for a in argv]
     status, out, err = run(capsys, argv[0], path, *argv[1:])
     assert status == 2 and out == "" and err.count("\n") == 1 and "Traceback" not in err
     assert "2000 weights" in err
+
+
+USER = """import numpy as np
+X = np.array({x})
+T = np.array({t})
+
+
+def gradients(params):
+    w1 = np.array([params[f"w{{i + 1}}"] for i in range(1500)]).reshape(30, 50)
+    w2 = np.array([params[f"w{{i + 1501}}"] for i in range(600)]).reshape(20, 30)
+    b1 = np.array([params[f"b{{i + 1}}"] for i in range(30)])
+    b2 = np.array([params[f"b{{i + 31}}"] for i in range(20)])
+    a1 = 1 / (1 + np.exp(-(w1 @ X + b1)))
+    a2 = 1 / (1 + np.exp(-(w2 @ a1 + b2)))
+    d2 = (a2 - T) * a2 * (1 - a2){bug}
+    d1 = (w2.T @ d2) * a1 * (1 - a1)
+    g = np.concatenate([np.outer(d1, X).ravel(), np.outer(d2, a1).ravel(), d1, d2])
+    return {{name: float(v) for name, v in zip([f"w{{i + 1}}" for i in range(2100)] + [f"b{{i + 1}}" for i in range(50)], g)}}
+"""
+
+
+@pytest.mark.parametrize("bug, status", [("", 0), (" * 2", 1)])
+def test_check_code_in_matrix_form(big, tmp_path, capsys, bug, status):
+    path, _, _ = big
+    text = open(path).read()
+    x = text.split("inputs = ")[1].split("\n")[0]
+    t = text.split("targets = ")[1].split("\n")[0]
+    code = tmp_path / "mine.py"
+    code.write_text(USER.format(x=x, t=t, bug=bug))
+    got, out, err = run(capsys, "check-code", path, f"{code}:gradients", "--points", "1", "--json")
+    obj = json.loads(out)
+    assert got == status and obj["form"] == "matrix" and obj["agree"] is (status == 0), err
+    if status:
+        assert obj["params"]["w2100"]["got"] == pytest.approx(2 * obj["params"]["w2100"]["expected"], rel=1e-9)
