@@ -63,15 +63,23 @@ def weights_count(layers) -> int:
 
 # --- the specs and the user's correct gradient function ----------------------------------------------
 
+def compact(layers) -> bool:
+    """A net whose numbers would not fit the 2 MB spec-file limit at six decimals ([1, 100000]: 300,000 numbers):
+    two decimals and no biases."""
+    return weights_count(layers) + 2 * layers[-1] > 150_000
+
+
 def draw(layers, seed=0):
     """Inputs, targets, weight matrices (n_out, n_in) and bias vectors, small enough not to saturate."""
     rng = np.random.default_rng(seed)
+    digits = 2 if compact(layers) else 6
     x = rng.uniform(0.1, 0.9, layers[0])
     t = rng.uniform(0.1, 0.9, layers[-1])
     ws = [rng.normal(0, 1 / np.sqrt(a), (b, a)) for a, b in zip(layers, layers[1:])]
     bs = [rng.normal(0, 0.1, b) for b in layers[1:]]
-    six = lambda a: np.round(a, 6)      # six decimals: 100,000 weights fit the 2 MB spec-file limit
-    return six(x), six(t), [six(w) for w in ws], [six(b) for b in bs]
+    cut = lambda a: np.round(a, digits)      # 100,000 weights fit the 2 MB spec-file limit
+    bs = [b * 0 for b in bs] if compact(layers) else bs
+    return cut(x), cut(t), [cut(w) for w in ws], [cut(b) for b in bs]
 
 
 def forward(x, ws, bs):
@@ -82,7 +90,7 @@ def forward(x, ws, bs):
 
 
 def numbers(a) -> str:
-    return "[" + ", ".join(repr(float(v)) for v in np.ravel(a)) + "]"
+    return "[" + ", ".join(f"{float(v):g}" if abs(v) >= 1e-4 or v == 0 else repr(float(v)) for v in np.ravel(a)) + "]"
 
 
 def values_spec(layers) -> str:
@@ -93,9 +101,11 @@ def values_spec(layers) -> str:
         f'[hand]\nE_total = "{loss:.6g}"\n'
     return (f'title = "bench {"-".join(map(str, layers[:4]))}{"…" if len(layers) > 4 else ""}"\n'
             f'[network]\nlayers = {layers}\nactivations = {json.dumps(["sigmoid"] * (len(layers) - 1))}\n'
-            f'loss = "half_sse"\n\n[values]\ninputs = {numbers(x)}\ntargets = {numbers(t)}\n'
+            f'loss = "half_sse"\n' + ('bias = "none"\n' if compact(layers) else "")
+            + f'\n[values]\ninputs = {numbers(x)}\ntargets = {numbers(t)}\n'
             f'weights = {numbers(np.concatenate([w.ravel() for w in ws]))}\n'
-            f'biases = {numbers(np.concatenate(bs))}\nlearning_rate = 0.5\n\n{hand}')
+            + ("" if compact(layers) else f'biases = {numbers(np.concatenate(bs))}\n')
+            + f'learning_rate = 0.5\n\n{hand}')
 
 
 USER_CODE = '''"""A correct dict-form gradient function for check-code (backprop by matrices, written for the bench)."""
@@ -110,7 +120,7 @@ def gradients(params):
     ws, bs, k, j = [], [], 1, 1
     for a, b in zip(LAYERS, LAYERS[1:]):
         ws.append(np.array([params[f"w{{k + i}}"] for i in range(a * b)]).reshape(b, a))
-        bs.append(np.array([params[f"b{{j + i}}"] for i in range(b)]))
+        bs.append(np.array([params.get(f"b{{j + i}}", 0.0) for i in range(b)]))
         k, j = k + a * b, j + b
     acts = [X]
     for w, b in zip(ws, bs):
@@ -123,7 +133,7 @@ def gradients(params):
         if layer:
             delta = (ws[layer].T @ delta) * acts[layer] * (1 - acts[layer])
     out = {{f"w{{i + 1}}": float(v) for i, v in enumerate(np.concatenate([g.ravel() for g in gw]))}}
-    out.update({{f"b{{i + 1}}": float(v) for i, v in enumerate(np.concatenate(gb))}})
+    out.update({{f"b{{i + 1}}": float(v) for i, v in enumerate(np.concatenate(gb)) if f"b{{i + 1}}" in params}})
     return out
 '''
 

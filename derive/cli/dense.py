@@ -16,7 +16,6 @@ from derive.render.text import number, table
 __all__ = ["gradients", "chain", "train", "check", "header"]
 
 
-
 def header(net: DenseNetwork) -> str:
     title = net.spec.title or net.spec.source or "network"
     return (f"{title}\n\nmatrix form: {net.n_weights} weights, past the weight-by-weight derivation's "
@@ -45,17 +44,7 @@ def _place(net: DenseNetwork, param: str) -> tuple[str, int, int, int | None]:
                                  f"b{len(net.params) - net.n_weights} (past {MAX_SCALAR_WEIGHTS} weights "
                                  "no notation names are made)", got=param)
     k = int(match[2]) - 1
-    sizes = net.layers
-    if match[1] == "w":
-        for l, (a, b) in enumerate(zip(sizes, sizes[1:]), start=1):
-            if k < a * b:
-                return "w", l, k // a, k % a
-            k -= a * b
-    for l, size in enumerate(net.bias_sizes, start=1):
-        if k < size:
-            return "b", l, k, None
-        k -= size
-    raise AssertionError(param)
+    return net.place(k if match[1] == "w" else net.n_weights + k)
 
 
 def chain(net: DenseNetwork, param: str) -> tuple[dict, str]:

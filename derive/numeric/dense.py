@@ -90,6 +90,21 @@ class DenseNetwork:
     def trained(self) -> list[str]:
         return self.params if self.spec.train_biases else self.params[:self.n_weights]
 
+    def place(self, k: int) -> tuple[str, int, int, int | None]:
+        """Where parameter k (0-based, canonical order) sits: ("w", layer l from 1, destination j, source i)
+        or ("b", l, neuron j, None); a shared bias is ("b", l, 0, None) and feeds every neuron of layer l."""
+        if k < self.n_weights:
+            for l, (a, b) in enumerate(zip(self.layers, self.layers[1:]), start=1):
+                if k < a * b:
+                    return "w", l, k // a, k % a
+                k -= a * b
+        k -= self.n_weights
+        for l, size in enumerate(self.bias_sizes, start=1):
+            if k < size:
+                return "b", l, k, None
+            k -= size
+        raise IndexError(k)
+
     def vector(self) -> np.ndarray:
         """Every parameter's value, canonical order (weights, then biases)."""
         return np.array(list(self.spec.weights) + list(self.spec.biases), dtype=np.float64)
