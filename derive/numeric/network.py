@@ -54,7 +54,10 @@ class Network:
         checked = {**{k: v for k, v in result.values.items() if k not in deltas}, **result.gradients}
         bad = [k for k, v in checked.items() if not math.isfinite(v)]
         if bad:
-            raise SpecError("values", "numbers whose forward pass and gradients stay finite in float64",
+            entry, act = LOSSES[self.spec.loss], self.spec.activations[-1]
+            domain = (f" (loss {self.spec.loss!r} is defined on {' or '.join(entry.outputs)} outputs: a {act} output "
+                      "can leave the domain of its logs)" if entry.outputs and act not in entry.outputs else "")
+            raise SpecError("values", "numbers whose forward pass and gradients stay finite in float64" + domain,
                             got=f"{bad[0]} = {checked[bad[0]]}", source=self.spec.source)
         result.unrepresentable = tuple(k for k in result.values if k in deltas and not math.isfinite(result.values[k]))
         return result

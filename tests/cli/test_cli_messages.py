@@ -62,6 +62,9 @@ def test_relu_output_with_bce_in_train_is_one_line(tmp_path, capsys):
     status, _, err = run(capsys, "train", spec, "--epochs", "50")
     line = one_line(err)
     assert status == 2 and "relu_bce.toml: network.loss" in line and "'bce'" in line and "sigmoid" in line
+    status, _, err = run(capsys, "gradients", spec)
+    line = one_line(err)
+    assert status == 2 and "'bce' is defined on sigmoid outputs: a relu output" in line
 
 
 def test_seven_2_1_with_bce_in_check_is_one_line(tmp_path, capsys):
