@@ -21,7 +21,6 @@ from derive.render.text import table
 from derive.core.limits import MAX_EPOCHS
 
 
-
 def add_parser(sub) -> None:
     p = sub.add_parser("fit", help="train on a data set (file 001's loops, matrix form) and check the notes' numbers")
     p.add_argument("specs", nargs="+", metavar="SPEC", help="fit spec files (TOML with a [data] table)")
