@@ -29,6 +29,7 @@ from derive.errors import Diverged, NotSupported, SpecError, StartsPastDtype
 __all__ = ["DenseNetwork", "DenseEvaluation", "is_dense", "DENSE_CHECKED"]
 
 DENSE_CHECKED = 1000     # check --numeric past the scalar limit: this many parameters, evenly spread
+MAX_DENSE_WORK = 10**10  # train in matrix form: epochs × weights (1e5 epochs of a 100,000-weight net)
 
 
 def is_dense(spec: Spec) -> bool:
@@ -213,6 +214,11 @@ class DenseNetwork:
         if dtype not in DTYPES:
             raise SpecError("dtype", f"one of {', '.join(DTYPES)}", got=dtype)
         check_count(epochs, "epochs", MAX_EPOCHS, "fewer epochs, or stop_below")
+        if epochs * self.n_weights > MAX_DENSE_WORK:
+            raise SpecError("epochs", f"at most {MAX_DENSE_WORK // self.n_weights} for {self.n_weights} weights "
+                                      f"(epochs × weights at most {MAX_DENSE_WORK:.0e} in matrix form, about a "
+                                      "minute; fewer epochs, or a data-set spec with derive fit)",
+                            got=epochs, source=self.spec.source)
         theta = self.vector().astype(dtype)
         mask = np.zeros(len(self.params), dtype=bool)
         mask[:len(self.trained)] = True          # the trained ones come first (weights, then biases)

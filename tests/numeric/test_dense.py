@@ -84,3 +84,9 @@ def test_coupled_output_without_its_link_and_targets_off_a_distribution_are_one_
     data["values"]["targets"] = [0.5, 0.9, 0.0]
     with pytest.raises(SpecError, match="targets summing to 1"):
         DenseNetwork(spec_from_dict(data))
+
+
+def test_training_in_matrix_form_bounds_epochs_times_weights():
+    net = DenseNetwork(spec_from_dict(spec_dict([100, 100], ["sigmoid"], "half_sse", "per_neuron")))
+    with pytest.raises(SpecError, match="epochs: expected at most 1000000 for 10000 weights"):
+        net.train(epochs=5_000_000)
