@@ -6,7 +6,7 @@ import argparse
 import contextlib
 import sys
 
-from derive.cli.common import load
+from derive.cli.common import read_spec
 from derive.errors import UserCodeError
 from derive.render.text import number, table
 from derive.check.user_code.compare import GradientReport, check_gradients
@@ -15,7 +15,7 @@ from derive.check.user_code.dense import NOT_LOOKED_FOR, check_gradients_dense
 from derive.core.limits import MAX_SCALAR_WEIGHTS
 from derive.numeric.dense import DenseNetwork
 from derive.check.user_code.dataset import check_dataset
-from derive.cli.notes import fit_spec_or_none
+from derive.core.fitspec import FitSpec
 from derive.errors import OptionError
 from derive.check.user_code.matrix_form import FORMS
 from derive.numeric.layout import ORIENTATIONS
@@ -83,9 +83,10 @@ _tolerance = _float_where(lambda x: 0 <= x < float("inf"), "a finite number ≥ 
 
 
 def run(args) -> int:
-    fit = fit_spec_or_none(args.spec)
+    loaded = read_spec(args.spec, matrix=True)          # the file read once, either kind
+    fit = loaded if isinstance(loaded, FitSpec) else None
     if fit is None:
-        net = load(args.spec, matrix=True)
+        net = loaded
         if isinstance(net, DenseNetwork):      # past the weight-by-weight limit: the matrix form's gradients
             return dense_run(net, args)
         if args.batch is not None:

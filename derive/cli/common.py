@@ -9,15 +9,16 @@ import sys
 
 import numpy as np
 
-from derive.core.fitspec import FitSpec, load_fit_spec
+from derive.core.fitspec import FitSpec, fit_spec_from_dict, is_fit_spec, load_fit_spec
+from derive.core.reading import read_toml
 from derive.core.primitives import unusual_pair
 from derive.core.limits import MAX_SCALAR_WEIGHTS
-from derive.core.spec import load_spec, weight_count
+from derive.core.spec import load_spec, spec_from_dict, weight_count
 from derive.errors import SpecError
 from derive.numeric.dense import DenseNetwork, is_dense
 from derive.numeric.network import Network
 
-__all__ = ["emit_json", "strict", "spec_argument", "warn_unusual_pair", "load", "load_fit"]
+__all__ = ["emit_json", "strict", "spec_argument", "warn_unusual_pair", "load", "load_fit", "read_spec"]
 
 
 def warn_unusual_pair(spec) -> None:
@@ -34,7 +35,21 @@ def load(path, *, matrix: bool = False) -> Network | DenseNetwork:
     """derive.load(path) for a command: the network, and the unusual-pair warning from its spec. A net past
     the weight-by-weight limit is a DenseNetwork (matrix form) where the command takes one (`matrix`), else
     one line saying which commands do."""
-    spec = load_spec(path)
+    return _network(load_spec(path), matrix)
+
+
+def read_spec(path, *, matrix: bool = False) -> FitSpec | Network | DenseNetwork:
+    """A spec file read once, for the commands that take either kind: a data-set spec ([data]) as its FitSpec,
+    any other as load() gives it."""
+    data = read_toml(path)
+    if is_fit_spec(data):
+        spec = fit_spec_from_dict(data, source=str(path))
+        warn_unusual_pair(spec)
+        return spec
+    return _network(spec_from_dict(data, source=str(path)), matrix)
+
+
+def _network(spec, matrix: bool) -> Network | DenseNetwork:
     warn_unusual_pair(spec)
     if not is_dense(spec):
         return Network(spec)

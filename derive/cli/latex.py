@@ -38,9 +38,10 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
-def load_network(args):
-    """The spec as a Network, with the error letter switched when --error-letter is given."""
-    net = load(args.spec)
+def load_network(args, net=None):
+    """The spec as a Network (`net`, where the caller has read it already), with the error letter switched
+    when --error-letter is given."""
+    net = load(args.spec) if net is None else net
     if not 1 <= args.digits <= 15:
         raise OptionError(f"--digits: expected a whole number from 1 to 15, got {args.digits}")
     if args.error_letter and args.error_letter != net.spec.error_letter:

@@ -43,13 +43,21 @@ def test_mismatch_and_bad_input_keep_1_and_2(tmp_path, capsys):
     assert main(["gradients", MAZUR]) == 0
 
 
-@pytest.mark.parametrize("command", [["gradients"], ["chain", "--", "w1"], ["train", "--epochs", "1"]])
-def test_the_spec_is_parsed_once(monkeypatch, capsys, command):
-    # the unusual-pair warning read the TOML a second time in every command
+DUAL = str(EXAMPLES / "file001_dual_layer.toml")
+
+
+@pytest.mark.parametrize("spec, command", [(MAZUR, ["gradients"]), (MAZUR, ["chain", "w1"]),
+                                           (MAZUR, ["train", "--epochs", "1"]), (MAZUR, ["notes", "-o", "OUT.md"]),
+                                           (MAZUR, ["check-code", "CODE"]), (DUAL, ["notes", "-o", "OUT.md", "--no-run"])])
+def test_the_spec_is_parsed_once(tmp_path, monkeypatch, capsys, spec, command):
+    # the unusual-pair warning read the TOML a second time in every command; notes and check-code read it
+    # once to tell the spec's kind and again to load it
+    code = tmp_path / "mine.py"
+    code.write_text("def gradients(params):\n    return {k: 0.0 for k in params}\n")
     calls = []
     real = tomllib.loads
     monkeypatch.setattr(tomllib, "loads", lambda text, **kw: calls.append(1) or real(text, **kw))
     name, *rest = command
-    argv = [name, MAZUR, *rest] if rest[:1] != ["--"] else [name, MAZUR, *rest[1:]]
-    assert main(argv) == 0
+    rest = [str(tmp_path / "out.md") if a == "OUT.md" else f"{code}:gradients" if a == "CODE" else a for a in rest]
+    assert main([name, spec, *rest]) in (0, 1)
     assert len(calls) == 1
