@@ -117,8 +117,10 @@ def check_hand(net, hand: dict[str, str] | None = None) -> HandReport:
         except NotReal as exc:
             entry = LOSSES[net.spec.loss]
             raise NotSupported(f"{source or 'spec'}: hand.{key}: its exact value is {exc.value}, not a finite real "
-                               f"number: loss {net.spec.loss!r} ({entry.description}) is not defined at the spec's "
-                               "numbers (a target or an output outside the domain of its logs)") from None
+                               f"number at {PRECISION} digits: loss {net.spec.loss!r} ({entry.description}) is not "
+                               "defined at the spec's numbers (a target or an output outside the domain of its logs), "
+                               "or an output saturates (rounds to 0 or 1, so ∂E/∂out is 0/0); derive gradients and "
+                               "check --numeric take such a net") from None
     return HandReport(checks, source)
 
 
