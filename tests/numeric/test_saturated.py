@@ -115,4 +115,5 @@ def test_saturated_commands_answer(tmp_path, capsys, spec):
     assert main(["latex", path, "w5"]) == 0
     assert r"\text{(not representable in float64)}" in capsys.readouterr().out
     assert main(["notes", path, "-o", str(tmp_path / "n.md")]) == 0
+    assert "computed in its stable form" in (tmp_path / "n.md").read_text()
     assert main(["check", path, "--numeric"]) == 0
