@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["DeriveError", "SpecError", "OptionError", "NotSupported", "UserCodeError", "Diverged", "clip", "shown",
+__all__ = ["DeriveError", "SpecError", "OptionError", "NotSupported", "UserCodeError", "Diverged", "StartsPastDtype", "clip", "shown",
            "SHOWN_CHARS"]
 
 SHOWN_CHARS = 80   # an error line shows at most this many characters of a bad key or value
@@ -80,3 +80,8 @@ class UserCodeError(DeriveError):
 
 class Diverged(DeriveError):
     """Training produced a loss or a parameter that is not a finite number (the learning rate is too large)."""
+
+
+class StartsPastDtype(SpecError, Diverged):
+    """Training cannot start: the loss or a gradient at the spec's values is past the dtype (the values'
+    doing, not the learning rate's); a SpecError naming `values`, and a Diverged for callers of train."""

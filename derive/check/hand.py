@@ -8,15 +8,17 @@ from the other printed values of the same table (the ones it is computed from) g
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localcontext
 
 import sympy as sp
 
-from derive.errors import SpecError
+from derive.core.primitives import LOSSES
+from derive.errors import DeriveError, NotSupported, SpecError
 from derive.core.limits import MAX_HAND_CHARS, MAX_HAND_EXPONENT, numeral
 from derive.check.batch_hand import BatchEvaluator, batch_quantity
-from derive.check.quantities import PRECISION, Evaluator, Quantity, Recipe, parse_key, printed_number
+from derive.check.quantities import PRECISION, Evaluator, NotReal, Quantity, Recipe, parse_key, printed_number
 
 __all__ = ["HandCheck", "HandReport", "check_hand", "VERDICTS", "decimals", "fit"]
 
@@ -111,12 +113,33 @@ def check_hand(net, hand: dict[str, str] | None = None) -> HandReport:
     if net.spec.samples:   # the batch's loss, gradients and updates (check/batch_hand.py)
         exact, redo = BatchEvaluator(net), BatchEvaluator(net, printed)
     else:
-        exact = Evaluator(graph, net.spec.learning_rate)
-        redo = Evaluator(graph, net.spec.learning_rate, printed)
+        cancel = _stable_loss_is_finite(net)
+        exact = Evaluator(graph, net.spec.learning_rate, cancel=cancel)
+        redo = Evaluator(graph, net.spec.learning_rate, printed, cancel=cancel)
     names = {q: key for key, q in quantities.items()}
     lr = net.spec.learning_rate
-    checks = [_check(key, q, exact.get(q), redo, names, table, lr) for key, q in quantities.items()]
+    checks = []
+    for key, q in quantities.items():
+        try:
+            checks.append(_check(key, q, exact.get(q), redo, names, table, lr))
+        except NotReal as exc:
+            entry = LOSSES[net.spec.loss]
+            raise NotSupported(f"{source or 'spec'}: hand.{key}: its exact value is {exc.value}, not a finite real "
+                               f"number at {PRECISION} digits: loss {net.spec.loss!r} ({entry.description}) is not "
+                               "defined at the spec's numbers (a target or an output outside the domain of its logs), "
+                               "or an output saturates (rounds to 0 or 1, so ∂E/∂out is 0/0); derive gradients and "
+                               "check --numeric take such a net") from None
     return HandReport(checks, source)
+
+
+def _stable_loss_is_finite(net) -> bool:
+    """Whether the loss is finite in float64 in its stable form (logs from the pre-activation): then a partial
+    that is 0/0 factor by factor is a saturated output's, and its cancelled closed form (a − t) is the value;
+    where the loss itself is infinite (a lone softmax output under bce) it has none."""
+    try:
+        return math.isfinite(net.evaluation.loss)
+    except DeriveError:
+        return False
 
 
 def _check(key: str, q: Quantity, exact: sp.Expr, redo: Evaluator, names: dict, table: dict,

@@ -119,8 +119,9 @@ class Evaluator:
     """
 
     def __init__(self, graph: Graph, learning_rate: float, printed: Mapping[Quantity, sp.Rational] | None = None,
-                 leaves: Mapping[str, float] | None = None):
+                 leaves: Mapping[str, float] | None = None, cancel: bool = False):
         self.graph = graph
+        self.cancel = cancel     # a partial that is 0/0 factor by factor: from its cancelled closed form
         self.lr = exact_number(learning_rate)
         self.printed = dict(printed or {})
         self.used: dict[Quantity, sp.Rational] = {}
@@ -143,7 +144,25 @@ class Evaluator:
             return self.definition(q.a)
         if q.kind == "updated":
             return self.update(q.a)
-        return self.evaluate(self.partial_recipe(q.a, q.b))
+        try:
+            return self.evaluate(self.partial_recipe(q.a, q.b))
+        except NotReal:      # a factor is 0/0 at a saturated output (σ = 1 to PRECISION digits): the
+            if not self.cancel:               # product in closed form, cancelled, has none (o − t)
+                raise
+            return self.cancelled(q.a, q.b)
+
+    def cancelled(self, a: str, b: str) -> sp.Expr:
+        """∂a/∂b as Σ over paths of Π closed-form local derivatives, cancelled before the numbers go in: the
+        way to a finite value where one factor alone is not (∂E/∂out = 0/0, while ∂E/∂net = out − target)."""
+        memo: dict[str, sp.Expr] = {a: sp.S.One}
+
+        def down(name: str) -> sp.Expr:
+            if name not in memo:
+                memo[name] = sp.Add(*[down(c) * self.local[c][name] for c in self.children[name]
+                                      if c == a or a in self.reaches(c)])
+            return memo[name]
+        expr = sp.cancel(down(b))
+        return _number(expr.xreplace({s: self.get(Quantity("value", s.name)) for s in expr.free_symbols}))
 
     def definition(self, name: str) -> sp.Expr:
         """A node's value from its definition, its parents' values taken from get()."""
@@ -253,8 +272,20 @@ class Evaluator:
         if q.kind == "partial":
             shapes = {how: self.partial_recipe(q.a, q.b, how) for how in ("down", "up")}
             unique = [t for i, t in enumerate(shapes.values()) if t not in list(shapes.values())[:i]]
-            return [self._recipe(q, terms, lambda e, t=terms: e.evaluate(t)) for terms in unique]
-        return [self._recipe(q, [], lambda e: e._compute(q))]
+            return self._real([lambda t=terms: self._recipe(q, t, lambda e: e.evaluate(t)) for terms in unique])
+        return self._real([lambda: self._recipe(q, [], lambda e: e._compute(q))])
+
+    @staticmethod
+    def _real(makers) -> list[Recipe]:
+        """The recipes whose every factor has a finite value (one through a 0/0 at a saturated output has
+        none to show; the exact value still comes from the cancelled closed form)."""
+        out = []
+        for make in makers:
+            try:
+                out.append(make())
+            except NotReal:
+                continue
+        return out
 
     def _recipe(self, q: Quantity, terms, compute) -> Recipe:
         fresh = Evaluator.__new__(Evaluator)
@@ -281,6 +312,15 @@ def as_number(expr: sp.Expr) -> sp.Expr:
     return _number(expr)
 
 
+class NotReal(NotSupported):
+    """An exact value that is no finite real number (a log of a negative number, 0/0): check_hand names the
+    file, the key and the loss."""
+
+    def __init__(self, value: str):
+        super().__init__(f"an exact value of {value}, not a finite real number")
+        self.value = value
+
+
 def _number(expr: sp.Expr) -> sp.Expr:
     """Keep exact rationals exact; anything else becomes a PRECISION-digit Float."""
     expr = sp.sympify(expr)
@@ -288,6 +328,5 @@ def _number(expr: sp.Expr) -> sp.Expr:
         return expr
     value = expr.evalf(PRECISION)
     if not (value.is_real and value.is_finite):   # log of a negative target, 0/0 …: no real value to print
-        raise NotSupported(f"a hand value's exact value is {sp.sstr(value)[:40]}, not a finite real number: the "
-                           "spec's numbers are outside the loss's domain (bce needs targets in [0, 1])")
+        raise NotReal(sp.sstr(sp.N(value, 6)))
     return sp.Float(value, PRECISION)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from derive.numeric.network import load
-from derive.core.limits import MAX_PATHS
+from derive.cli.common import load
+from derive.core.limits import MAX_PATHS, MAX_SCALAR_WEIGHTS
+from derive.cli import dense
+from derive.numeric.dense import DenseNetwork
 from derive.errors import OptionError, SpecError
 from derive.render.batch import batch_chain_text
 from derive.render.text import derivation_text
@@ -44,7 +46,14 @@ def _verdict(p) -> str:
 
 
 def run(args) -> int:
-    net = load(args.spec)
+    net = load(args.spec, matrix=True)
+    if isinstance(net, DenseNetwork):      # past the weight-by-weight limit: the δ form in matrix form
+        if args.prove:
+            raise OptionError(f"--prove: a net of at most {MAX_SCALAR_WEIGHTS} weights (proofs go weight by weight); "
+                              "drop --prove, or check the gradients with derive check --numeric")
+        obj, text = dense.chain(net, args.param)
+        emit_json(obj) if args.json else print(text)
+        return 0
     try:
         d = net.derivation(args.param)
     except SpecError as exc:
@@ -59,7 +68,7 @@ def run(args) -> int:
             out["proofs"] = {k: {"holds": p.holds, "method": p.method, "detail": p.detail} for k, p in proofs.items()}
         emit_json(out)
     else:
-        print(batch_chain_text(d, net) if net.spec.samples else derivation_text(d, net.values()))
+        print(batch_chain_text(d, net) if net.spec.samples else derivation_text(d, net.values(), net.program.delta_rewrites))
         for claim, p in (proofs or {}).items():
             print(f"{claim}: {_verdict(p)}" + (f" ({p.detail})" if p.detail else ""))
     if proofs and not all(p.holds for p in proofs.values()):

@@ -3,7 +3,10 @@ against central differences and the complex step). Exit 0 all agree, 1 any misma
 
 from __future__ import annotations
 
-from derive.numeric.network import load
+from derive.cli import dense
+from derive.cli.common import load
+from derive.core.limits import MAX_SCALAR_WEIGHTS
+from derive.numeric.dense import DenseNetwork
 from derive.check import check_hand, check_numeric
 from derive.render.text import table
 from derive.cli.common import emit_json, spec_argument
@@ -25,7 +28,9 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    net = load(args.spec)
+    net = load(args.spec, matrix=True)
+    if isinstance(net, DenseNetwork):      # past the weight-by-weight limit: --numeric on a sample, no hand values
+        return dense_run(net, args)
     hand = check_hand(net)
     numeric = check_numeric(net, dtype=args.dtype, richardson=args.richardson) if args.numeric else None
     if args.json:
@@ -41,6 +46,21 @@ def run(args) -> int:
         print("\n".join(parts))
     ok = hand.ok and (numeric is None or numeric.ok)
     return 0 if ok else 1
+
+
+def dense_run(net, args) -> int:
+    """check on a net past the weight-by-weight limit: --numeric in matrix form; without it, nothing to check
+    (no [hand] table) or one line (a [hand] table needs the weight-by-weight derivation)."""
+    numeric = dense.check(net, args)
+    if numeric is None:
+        print(f"no [hand] table in {net.spec.source or 'this spec'}: no printed values to check")
+        return 0
+    hand = f"[hand]: not checked (past {MAX_SCALAR_WEIGHTS} weights)" if net.spec.hand else None
+    if args.json:
+        emit_json({"checks": [], "numeric": numeric.as_json(), "form": "matrix"})
+    else:
+        print("\n".join([dense.header(net), ""] + ([hand, ""] if hand else []) + [render_numeric(numeric)]))
+    return 0 if numeric.ok else 1
 
 
 def render_hand(report, source=None) -> str:

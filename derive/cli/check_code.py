@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-from derive.numeric.network import load
+from derive.cli.common import read_spec
 from derive.errors import UserCodeError
 from derive.render.text import number, table
 from derive.check.user_code.compare import GradientReport, check_gradients
-from derive.check.user_code.load import DEFAULT_TIMEOUT, ContainedFunction
+from derive.check.user_code.load import DEFAULT_TIMEOUT, ContainedFunction, load_function
+from derive.check.user_code.dense import NOT_LOOKED_FOR, check_gradients_dense
+from derive.core.limits import MAX_SCALAR_WEIGHTS
+from derive.numeric.dense import DenseNetwork
 from derive.check.user_code.dataset import check_dataset
-from derive.cli.notes import fit_spec_or_none
+from derive.core.fitspec import FitSpec
 from derive.errors import OptionError
 from derive.check.user_code.matrix_form import FORMS, ContainedMatrixFunction
 from derive.numeric.layout import ORIENTATIONS
@@ -79,9 +82,12 @@ _tolerance = _float_where(lambda x: 0 <= x < float("inf"), "a finite number ≥ 
 
 
 def run(args) -> int:
-    fit = fit_spec_or_none(args.spec)
+    loaded = read_spec(args.spec, matrix=True)          # the file read once, either kind
+    fit = loaded if isinstance(loaded, FitSpec) else None
     if fit is None:
-        net = load(args.spec)
+        net = loaded
+        if isinstance(net, DenseNetwork):      # past the weight-by-weight limit: the matrix form's gradients
+            return dense_run(net, args)
         if args.batch is not None:
             raise OptionError("--batch: only for a data-set spec ([data], [init])")
     elif args.form != "matrices":
@@ -112,6 +118,30 @@ def run(args) -> int:
         raise
     if args.json:
         emit_json(report.as_json())
+    else:
+        print(render(report, args.spec, args.target, args.seed))
+    return 0 if report.agree else 1
+
+
+def dense_run(net, args) -> int:
+    """check-code (dict form) on a values spec past the weight-by-weight limit, in a child process as always."""
+    if args.form != "dict" or args.batch is not None:
+        raise OptionError(f"--form {args.form}{' --batch' if args.batch is not None else ''}: past "
+                          f"{MAX_SCALAR_WEIGHTS} weights check-code takes the dict form (a data-set spec takes "
+                          "--form matrices)")
+    fn = ContainedFunction(args.target, args.timeout)
+    try:
+        report = check_gradients_dense(net, fn, rtol=args.rtol, atol=args.atol, points=args.points, seed=args.seed)
+    except UserCodeError as exc:
+        theirs = getattr(exc, "user_traceback", None)
+        if theirs:
+            print(f"---- the traceback of your code ({args.target}) ----\n{theirs}\n"
+                  "---- end of your traceback ----", file=sys.stderr)
+        raise
+    finally:
+        fn.close()
+    if args.json:
+        emit_json({**report.as_json(), "form": "matrix"})
     else:
         print(render(report, args.spec, args.target, args.seed))
     return 0 if report.agree else 1
@@ -151,7 +181,7 @@ def render(report: GradientReport, spec: str, target: str, seed: int) -> str:
         lines += [f"  - {m.describe()}" for m in report.mistakes]
     elif report.diagnosis:
         lines.append(f"diagnosis: {report.diagnosis}")
-    else:
+    elif NOT_LOOKED_FOR not in report.notes:
         lines.append("diagnosis: no mistake in derive's library gives these numbers.")
     if report.located:
         lines.append(f"where: {report.located}")

@@ -6,31 +6,66 @@ import argparse
 import json
 import math
 import sys
-import tomllib
-from pathlib import Path
 
 import numpy as np
 
-from derive.core.limits import MAX_FILE_BYTES
+from derive.core.fitspec import FitSpec, fit_spec_from_dict, is_fit_spec, load_fit_spec
+from derive.core.reading import read_toml
 from derive.core.primitives import unusual_pair
+from derive.core.limits import MAX_SCALAR_WEIGHTS
+from derive.core.spec import load_spec, spec_from_dict, weight_count
+from derive.errors import SpecError
+from derive.numeric.dense import DenseNetwork, is_dense
+from derive.numeric.network import Network
 
-__all__ = ["emit_json", "strict", "spec_argument", "warn_unusual_pair"]
+__all__ = ["emit_json", "strict", "spec_argument", "warn_unusual_pair", "load", "load_fit", "read_spec"]
 
 
-def warn_unusual_pair(path) -> None:
-    """A warning on stderr (not an error) when the spec's output activation and loss make a pair users
-    rarely mean; the spec itself is read and reported by the command."""
-    try:
-        if Path(path).stat().st_size > MAX_FILE_BYTES:   # too big to read here: the loader says so
-            return
-        network = tomllib.loads(Path(path).read_text(encoding="utf-8")).get("network", {})
-        act, loss = network["activations"][-1], network.get("loss", "half_sse")
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, KeyError, IndexError, TypeError, AttributeError):
-        return
-    meant = unusual_pair(act, loss) if isinstance(act, str) and isinstance(loss, str) else None
+def warn_unusual_pair(spec) -> None:
+    """A warning on stderr (not an error) when a loaded spec's (a Spec's or FitSpec's) output activation and
+    loss make a pair users rarely mean; read from the spec the command loaded, so the file is parsed once."""
+    act, loss = spec.activations[-1], spec.loss
+    meant = unusual_pair(act, loss)
     if meant:
-        print(f"derive: warning: {path}: a {act} output with loss {loss!r} is unusual; "
+        print(f"derive: warning: {spec.source or 'spec'}: a {act} output with loss {loss!r} is unusual; "
               f"loss = {meant!r} is the usual pair", file=sys.stderr)
+
+
+def load(path, *, matrix: bool = False) -> Network | DenseNetwork:
+    """derive.load(path) for a command: the network, and the unusual-pair warning from its spec. A net past
+    the weight-by-weight limit is a DenseNetwork (matrix form) where the command takes one (`matrix`), else
+    one line saying which commands do."""
+    return _network(load_spec(path), matrix)
+
+
+def read_spec(path, *, matrix: bool = False) -> FitSpec | Network | DenseNetwork:
+    """A spec file read once, for the commands that take either kind: a data-set spec ([data]) as its FitSpec,
+    any other as load() gives it."""
+    data = read_toml(path)
+    if is_fit_spec(data):
+        spec = fit_spec_from_dict(data, source=str(path))
+        warn_unusual_pair(spec)
+        return spec
+    return _network(spec_from_dict(data, source=str(path)), matrix)
+
+
+def _network(spec, matrix: bool) -> Network | DenseNetwork:
+    warn_unusual_pair(spec)
+    if not is_dense(spec):
+        return Network(spec)
+    if matrix:
+        return DenseNetwork(spec)
+    raise SpecError("network.layers", f"a net of at most {MAX_SCALAR_WEIGHTS} weights for this command (it derives "
+                    "weight by weight, every weight a SymPy symbol); past it derive gradients, chain, train, check "
+                    "--numeric and check-code answer in matrix form, and a data-set spec trains with derive fit",
+                    got=f"{weight_count(spec.layers)} weights", source=spec.source)
+
+
+def load_fit(path) -> FitSpec:
+    """load_fit_spec(path) for a command: the data-set spec, and the unusual-pair warning from it."""
+    spec = load_fit_spec(path)
+    warn_unusual_pair(spec)
+    return spec
 
 
 def emit_json(obj) -> None:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 from derive.check.exercise import draw_students, key_json
+from derive.cli.common import warn_unusual_pair
 from derive.cli.notes import compile_pdf
 from derive.core.reading import read_toml
 from derive.errors import OptionError
@@ -42,6 +44,7 @@ def run(args) -> int:
         raise OptionError(f"-o: expected a directory, got the file {args.output!r}")
     base = read_toml(args.spec)
     students = draw_students(base, args.students, args.seed, args.digits, source=args.spec)
+    warn_unusual_pair(replace(students[0].net.spec, source=args.spec))
     out.mkdir(parents=True, exist_ok=True)
     key = out / "key.json"
     if key.exists() and not args.force:

@@ -15,11 +15,10 @@ import math
 
 from derive.errors import OptionError
 from derive.numeric.fit import EXPECT_RTOL, FitResult, compiled, run_fit
-from derive.core.fitspec import load_fit_spec
+from derive.cli.common import emit_json, load_fit
 from derive.render.plots import check_png_path, plot_fits
 from derive.render.text import table
 from derive.core.limits import MAX_EPOCHS
-from derive.cli.common import emit_json
 
 
 def add_parser(sub) -> None:
@@ -45,7 +44,7 @@ def run(args) -> int:
         raise _usage("--epochs", f"at most {MAX_EPOCHS} (fewer epochs)", args.epochs)
     if args.plot:
         check_png_path(args.plot)
-    specs = [load_fit_spec(path) for path in args.specs]
+    specs = [load_fit(path) for path in args.specs]
     results = [run_fit(spec, epochs=args.epochs, learning_rate=args.lr) for spec in specs]
     if args.plot:
         plot_fits(results, args.plot, ymax=args.ymax)

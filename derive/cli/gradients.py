@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from derive.numeric.network import load
+from derive.cli import dense
+from derive.cli.common import emit_json, load, spec_argument
+from derive.numeric.dense import DenseNetwork
 from derive.render.batch import batch_gradients_text
 from derive.render.text import number, table
-from derive.cli.common import emit_json, spec_argument
 
 
 def add_parser(sub) -> None:
@@ -30,7 +31,10 @@ def batch_json(net) -> dict:
 
 
 def run(args) -> int:
-    net = load(args.spec)
+    net = load(args.spec, matrix=True)
+    if isinstance(net, DenseNetwork):      # past the weight-by-weight limit: the matrix form
+        emit_json(dense.gradients(net)) if args.json else print(dense.gradients_text(net))
+        return 0
     if args.json:
         emit_json(as_json(net))
         return 0

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from derive.errors import OptionError, SpecError
-from derive.numeric.network import Network, load
+from derive.numeric.network import Network
+from derive.cli.common import load
 from derive.render.latex import Numbers, equation_md, equation_tex, steps
 from derive.render.latex.batch import batch_steps
 from derive.render.latex.blocks import Equation
@@ -38,9 +39,10 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
-def load_network(args):
-    """The spec as a Network, with the error letter switched when --error-letter is given."""
-    net = load(args.spec)
+def load_network(args, net=None):
+    """The spec as a Network (`net`, where the caller has read it already), with the error letter switched
+    when --error-letter is given."""
+    net = load(args.spec) if net is None else net
     if not 1 <= args.digits <= 15:
         raise OptionError(f"--digits: expected a whole number from 1 to 15, got {args.digits}")
     if args.error_letter and args.error_letter != net.spec.error_letter:

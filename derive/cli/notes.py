@@ -16,7 +16,8 @@ from pathlib import Path
 
 from derive.errors import DeriveError
 from derive.cli.latex import OptionError, add_options, load_network
-from derive.core.fitspec import is_fit_spec, load_fit_spec
+from derive.core.fitspec import FitSpec, is_fit_spec
+from derive.cli.common import load_fit, read_spec
 from derive.render.latex import markdown, tex, write
 from derive.extras import MissingExtra
 from derive.numeric.fit import run_fit
@@ -61,13 +62,14 @@ def run(args) -> int:
             raise OptionError(f"{path}: exists; pass --force to overwrite it")
     if not out.parent.is_dir():
         raise OptionError(f"-o: expected a file in an existing directory, got {args.output!r}")
-    fit = fit_spec_or_none(args.spec)
+    loaded = read_spec(args.spec)          # the file read once, either kind
+    fit = loaded if isinstance(loaded, FitSpec) else None
     if fit is not None:
         result = None if args.no_run else run_fit(fit)
         figure = _loss_figure(result, out, args.force) if result is not None else None
         text = (fit_tex if kind == ".tex" else fit_markdown)(fit, result, figure)
     else:
-        net = load_network(args)
+        net = load_network(args, loaded)
         render = tex if kind == ".tex" else markdown
         text = render(net, args.digits, full=args.full)
     write(out, text, force=args.force)
@@ -96,7 +98,7 @@ def fit_spec_or_none(path: str):
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
         return None          # load_network reports it, naming the file
-    return load_fit_spec(path) if is_fit_spec(data) else None
+    return load_fit(path) if is_fit_spec(data) else None
 
 
 def compile_pdf(tex_file: Path, pdf: Path) -> None:

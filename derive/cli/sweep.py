@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from derive.numeric.network import load
+from derive.cli.common import load
 from derive.numeric.train import BACKENDS
 from derive.errors import SpecError
 from derive.render.text import number, table

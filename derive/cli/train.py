@@ -7,7 +7,9 @@ import sys
 
 import numpy as np
 
-from derive.numeric.network import load
+from derive.cli import dense
+from derive.cli.common import load
+from derive.numeric.dense import DenseNetwork
 from derive.errors import SpecError
 from derive.render.text import number, table
 from derive.cli.common import emit_json, spec_argument
@@ -45,18 +47,22 @@ def run(args) -> int:
     _check(args)
     if args.plot:
         check_png_path(args.plot)
-    net = load(args.spec)
-    with np.errstate(over="ignore", invalid="ignore"):    # divergence is reported below, in one line
-        result = net.train(epochs=args.epochs, lr=args.lr, stop_below=args.stop_below, dtype=args.dtype,
-                           loss=args.loss, print_every=args.print_every, progress=None,
-                           out=sys.stderr if args.json else sys.stdout, backend=args.backend)
+    net = load(args.spec, matrix=True)
+    if isinstance(net, DenseNetwork):      # past the weight-by-weight limit: the matrix-form loop
+        result, text = dense.train(net, args), dense.train_text
+    else:
+        with np.errstate(over="ignore", invalid="ignore"):    # divergence is reported below, in one line
+            result = net.train(epochs=args.epochs, lr=args.lr, stop_below=args.stop_below, dtype=args.dtype,
+                               loss=args.loss, print_every=args.print_every, progress=None,
+                               out=sys.stderr if args.json else sys.stdout, backend=args.backend)
+        text = render
     check_finite(result)
     if args.plot:
         plot_losses(result, args.plot, title=net.spec.title or str(args.spec))
     if args.json:
         emit_json(result.as_json())
         return 0
-    print(render(net, result))
+    print(text(net, result))
     return 0
 
 

@@ -13,8 +13,9 @@ import re
 from derive.errors import SpecError
 
 __all__ = ["MAX_FILE_BYTES", "MAX_TITLE_CHARS", "MAX_HAND_CHARS", "MAX_HAND_EXPONENT", "MAX_LAYERS",
-           "MAX_LAYER_SIZE", "MAX_WEIGHTS", "MAX_SCALAR_WEIGHTS", "check_scalar_size", "MAX_SAMPLES", "MAX_PATHS", "MAX_EPOCHS", "MAX_COPIES",
-           "MAX_POINTS", "MAX_SEED", "MAX_SCALE", "numeral", "seed_number", "check_layers", "check_count"]
+           "MAX_LAYER_SIZE", "MAX_WEIGHTS", "MAX_SCALAR_WEIGHTS", "check_scalar_size", "MAX_SAMPLES", "MAX_PATHS",
+           "MAX_EPOCHS", "MAX_COPIES", "MAX_POINTS", "MAX_POINT_VALUES", "MAX_SEED", "MAX_SCALE", "numeral",
+           "seed_number", "check_layers", "check_count"]
 
 MAX_FILE_BYTES = 2_000_000      # a spec file
 MAX_TITLE_CHARS = 1_000         # title, data-set names and other free text
@@ -29,6 +30,7 @@ MAX_PATHS = 256                 # chain-rule paths chain/latex/notes write out; 
 MAX_EPOCHS = 10_000_000         # train/fit epochs
 MAX_COPIES = 100_000            # sweep --copies
 MAX_POINTS = 10_000             # check-code --points
+MAX_POINT_VALUES = 20_000_000   # check-code: (points + 1) × parameters, the gradients compared in all
 MAX_SCALE = 1e300               # sweep --scale (uniform weights in ±scale; 2·scale must be a double)
 MAX_SEED = 2**32 - 1            # random seeds (NumPy's and scikit-learn's range)
 

@@ -149,6 +149,7 @@ class Evaluation:
     gradients: dict[str, float]
     loss: float
     outputs: list[float]
+    unrepresentable: tuple[str, ...] = ()   # δ terms float64 cannot hold (the gradients do not use them)
 
 
 class Program:

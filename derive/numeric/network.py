@@ -43,26 +43,37 @@ class Network:
 
     @cached_property
     def evaluation(self) -> Evaluation:
-        """Every value and gradient at the spec's numbers; SpecError if float64 overflows on them.
+        """Every value and gradient at the spec's numbers; SpecError if a forward value, the loss or a gradient
+        is not finite in float64. A δ term that float64 cannot hold while the gradients are finite (∂E/∂out at
+        a saturated sigmoid + bce output is 0/0; the gradients use the stable δ of the net, a − t) is kept,
+        named in `unrepresentable`.
         A batch spec has no single set of values: NotSupported (its gradients() and loss() reduce)."""
         self.one_sample("Network.values() and .evaluation hold one sample's values")
-        return self._finite(self.program.evaluate())
+        with np.errstate(all="ignore"):
+            return self._finite(self.program.evaluate())
 
     @cached_property
     def sample_evaluations(self) -> list[Evaluation]:
         """Every sample's values and gradients (a one-sample spec: its one evaluation), each checked finite."""
         if not self.spec.samples:
             return [self.evaluation]
-        return [self._finite(self.program.evaluate(leaves), i) for i, leaves in enumerate(self.sample_leaves())]
+        with np.errstate(all="ignore"):
+            return [self._finite(self.program.evaluate(leaves), i) for i, leaves in enumerate(self.sample_leaves())]
 
     def _finite(self, result: Evaluation, sample: int | None = None) -> Evaluation:
-        """The evaluation, or SpecError naming the first value or gradient float64 cannot hold."""
-        numbers = {**result.values, **result.gradients}
-        bad = [k for k, v in numbers.items() if not math.isfinite(v)]
+        """The evaluation, or SpecError naming the first value or gradient float64 cannot hold; a δ term alone
+        that it cannot hold (a saturated output) is named in `unrepresentable`."""
+        deltas = {d.symbol.name for d in self.backprop.ordered()}
+        checked = {**{k: v for k, v in result.values.items() if k not in deltas}, **result.gradients}
+        bad = [k for k, v in checked.items() if not math.isfinite(v)]
         if bad:
             where = "" if sample is None else f"sample {sample + 1}: "
-            raise SpecError("values", "numbers whose forward pass and gradients stay finite in float64",
-                            got=f"{where}{bad[0]} = {numbers[bad[0]]}", source=self.spec.source)
+            entry, act = LOSSES[self.spec.loss], self.spec.activations[-1]
+            domain = (f" (loss {self.spec.loss!r} is defined on {' or '.join(entry.outputs)} outputs: a {act} output "
+                      "can leave the domain of its logs)" if entry.outputs and act not in entry.outputs else "")
+            raise SpecError("values", "numbers whose forward pass and gradients stay finite in float64" + domain,
+                            got=f"{where}{bad[0]} = {checked[bad[0]]}", source=self.spec.source)
+        result.unrepresentable = tuple(k for k in result.values if k in deltas and not math.isfinite(result.values[k]))
         return result
 
     @property
@@ -152,7 +163,8 @@ class Network:
             return train_batch(net, **self._train_settings(epochs, lr, stop_below, dtype, print_every), out=out,
                                backend=backend)
         return train_network(net, **self._train_settings(epochs, lr, stop_below, dtype, print_every),
-                             progress=progress, out=out, backend=backend)
+                             progress=progress, out=out, backend=backend,
+                             lr_key="values.learning_rate" if lr is None else "--lr")
 
     def _train_settings(self, epochs, lr, stop_below, dtype, print_every) -> dict:
         """The loop's settings: the arguments given, the rest from the spec's [train] table and learning_rate."""

@@ -14,11 +14,13 @@ import sys
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Callable
 
 import numpy as np
 
+from derive.core.primitives import LOSSES
 from derive.core.reading import DTYPES
-from derive.errors import Diverged, SpecError
+from derive.errors import Diverged, SpecError, StartsPastDtype
 from derive.core.limits import MAX_EPOCHS, check_count
 from derive.extras import MissingExtra, require
 from derive.numeric.buffers import buffered_lines
@@ -44,6 +46,7 @@ class TrainResult:
     outputs: list[float]
     dtype: str = "float64"
     seconds: float = field(default=0.0, repr=False)
+    diverged: Callable[[str], str] | None = field(default=None, repr=False, compare=False)   # the message, if so
 
     def as_json(self) -> dict:
         """The `train` JSON object (docs/json.md); a batch's outputs are one list per sample."""
@@ -150,9 +153,10 @@ def compiled_loop(program: Program, trained: list[str], spec: LoopSpec, mean: bo
 
 def train_network(net, *, epochs: int, lr: float, stop_below: float | None = None, dtype: str = "float64",
                   print_every: int | None = None, progress: bool | None = None, out=None,
-                  backend: str = "python") -> TrainResult:
+                  backend: str = "python", lr_key: str = "lr") -> TrainResult:
     """Train one network on its spec's sample; `print_every` prints the notes' transcript to `out`.
-    backend "python" (generated Python/NumPy loop) or "numba" (the same loop compiled; extra `fast`)."""
+    backend "python" (generated Python/NumPy loop) or "numba" (the same loop compiled; extra `fast`).
+    `lr_key` names where the learning rate came from (values.learning_rate, --lr) in a divergence's line."""
     if dtype not in DTYPES:
         raise SpecError("dtype", f"one of {', '.join(DTYPES)}", got=dtype)
     _check_settings(epochs, lr, stop_below, print_every)
@@ -160,7 +164,7 @@ def train_network(net, *, epochs: int, lr: float, stop_below: float | None = Non
         if dtype != "float64" or print_every is not None:
             raise SpecError("backend", "python for float32 or a transcript (numba runs float64, silently)",
                             got=backend)
-        return _train_numba(net, epochs, lr, stop_below)
+        return _train_numba(net, epochs, lr, stop_below, lr_key)
     if backend not in BACKENDS:
         raise SpecError("backend", f"one of {', '.join(BACKENDS)}", got=backend)
     program, trained = net.program, net.trained
@@ -174,6 +178,7 @@ def train_network(net, *, epochs: int, lr: float, stop_below: float | None = Non
     if big is not None:
         raise SpecError("values", f"numbers that {dtype} can hold (its largest is {float(np.finfo(dtype).max):.3g})",
                         got=f"{big} = {net.graph.leaf_values()[big]}", source=net.spec.source)
+    _check_start(net, state, dtype)
     losses: list = [0.0] * epochs
     names = net.graph.names_by_canonical
     report = _transcript(net, out or sys.stdout) if print_every is not None else None
@@ -185,8 +190,7 @@ def train_network(net, *, epochs: int, lr: float, stop_below: float | None = Non
             loss, last, stopped = _run_chunks(loop, state, epochs, cast(lr), threshold, losses, report,
                                               print_every or 1, progress)
     except (OverflowError, ZeroDivisionError, ValueError) as exc:   # math.exp overflow, log(x ≤ 0)
-        raise Diverged(f"{net.spec.source or 'train'}: training diverged ({exc}) with lr {lr:g} in {dtype}: a "
-                       "value left the range of the loss or of the dtype; try a smaller --lr") from None
+        raise Diverged(diverged(net, f"({exc})", lr, lr_key, dtype)) from None
     run = last + 1
     params = {c: state[names[c]] for c in net.params}
     with np.errstate(all="ignore"):   # the outputs after a diverged run are nan/inf: check_finite says so
@@ -194,16 +198,60 @@ def train_network(net, *, epochs: int, lr: float, stop_below: float | None = Non
     return TrainResult(params={k: _plain(v) for k, v in params.items()}, loss=_plain(loss),
                        stopped_at_epoch=None if stopped < 0 else stopped, losses=[float(x) for x in losses[:run]],
                        epochs_run=run, outputs=[_plain(o) for o in outputs], dtype=dtype,
-                       seconds=time.perf_counter() - started)
+                       seconds=time.perf_counter() - started,
+                       diverged=lambda what: diverged(net, what, lr, lr_key, dtype))
 
 
-def _train_numba(net, epochs, lr, stop_below) -> TrainResult:
+def _off_domain(net) -> str:
+    """Where the loss is not defined on the output activation (the registry's Loss.outputs): the words
+    saying so, for a message; "" where it is."""
+    entry, act = LOSSES[net.spec.loss], net.spec.activations[-1]
+    if entry.outputs is None or act in entry.outputs:
+        return ""
+    return (f"loss {net.spec.loss!r} ({entry.description}) is defined on {' or '.join(entry.outputs)} outputs, "
+            f"and a {act} output can leave the domain of its logs")
+
+
+def diverged(net, what: str, lr: float, lr_key: str, dtype: str) -> str:
+    """The one line for a run that left the numbers: the file, the key to change and the dtype; the
+    learning rate is blamed only where the loss is defined on the output activation."""
+    where = f"{net.spec.source or 'train'}: training diverged {what} in {dtype}"
+    domain = _off_domain(net)
+    if domain:
+        return f"{where}: {domain} (network.loss, network.activations); {lr_key} = {lr:g} may not be the cause"
+    return (f"{where} with {lr_key} = {lr:g}: a value left the range of the loss or of {dtype}; "
+            f"try a smaller {lr_key}")
+
+
+def _check_start(net, state: dict, dtype: str) -> None:
+    """The loss and gradients at the spec's values, in the dtype, before the first update: a value the
+    dtype cannot hold there is the values' doing (or the loss's domain), never the learning rate's."""
+    with np.errstate(all="ignore"):
+        values, grads = net.program.function({k: np.asarray(v, dtype=dtype) for k, v in state.items()})
+    deltas = {d.symbol.name for d in net.backprop.ordered()}
+    numbers = {**{k: v for k, v in values.items() if k not in deltas}, **{f"∂E/∂{k}": v for k, v in grads.items()}}
+    bad = next((k for k, v in numbers.items() if not np.all(np.isfinite(v))), None)
+    if bad is None:
+        return
+    got = f"{bad} = {float(numbers[bad])} before any update"
+    domain = _off_domain(net)
+    if domain:
+        raise StartsPastDtype("network.loss", f"a loss defined at the spec's values ({domain})", got=got,
+                              source=net.spec.source)
+    instead = "float64, or smaller values" if dtype != "float64" else "smaller values"
+    raise StartsPastDtype("values", f"values whose loss and gradients {dtype} can hold at the start (the values, not "
+                                    f"the learning rate: use {instead})", got=got, source=net.spec.source)
+
+
+def _train_numba(net, epochs, lr, stop_below, lr_key) -> TrainResult:
+    _check_start(net, dict(net.graph.leaf_values()), "float64")
     started = time.perf_counter()
     state, loss, stopped, losses = train_network_numba(net, epochs=epochs, lr=lr, stop_below=stop_below)
     names = net.graph.names_by_canonical
     return TrainResult(params={c: float(state[names[c]]) for c in net.params}, loss=loss,
                        stopped_at_epoch=None if stopped < 0 else stopped, losses=losses, epochs_run=len(losses),
-                       outputs=[float(o) for o in _outputs(net.program, state)], seconds=time.perf_counter() - started)
+                       outputs=[float(o) for o in _outputs(net.program, state)], seconds=time.perf_counter() - started,
+                       diverged=lambda what: diverged(net, what, lr, lr_key, "float64"))
 
 
 def _check_settings(epochs, lr, stop_below, print_every) -> None:
@@ -219,11 +267,14 @@ def _check_settings(epochs, lr, stop_below, print_every) -> None:
 
 
 def check_finite(result: TrainResult) -> TrainResult:
-    """The result, or Diverged when its loss or a parameter is not a finite number."""
+    """The result, or Diverged when its loss or a parameter is not a finite number (naming the file, the
+    learning rate's key and the dtype, where the run knows them)."""
     numbers = [result.loss, *result.params.values()]
     if not all(math.isfinite(float(v)) for v in numbers):
-        raise Diverged(f"training diverged: the loss is {float(result.loss)!r} after {result.epochs_run} epochs "
-                       f"in {result.dtype}; try a smaller --lr (or float64)")
+        what = f"(the loss is {float(result.loss)!r} after {result.epochs_run} epochs)"
+        if result.diverged is not None:
+            raise Diverged(result.diverged(what))
+        raise Diverged(f"training diverged {what} in {result.dtype}; try a smaller --lr (or float64)")
     return result
 
 

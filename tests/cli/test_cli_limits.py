@@ -102,3 +102,18 @@ def test_error_lines_are_short_and_single(tmp_path, capsys):
     path.write_text('title = 1\n"' + "k\\n" * 100_000 + '" = 1\n')
     status, out, err = run(capsys, "gradients", str(path))
     assert status == 2 and err.count("\n") == 1 and len(err) < 700
+
+
+def test_notes_on_a_deep_net_counts_paths_never_lists_them(tmp_path, capsys, monkeypatch):
+    # notes counted paths with len(d.paths): 2^23 of them listed (minutes, gigabytes)
+    from derive.core.derivation import Derivation
+    listed = Derivation.paths
+
+    def guarded(self):
+        assert self.path_count <= MAX_PATHS, f"{self.path_count} paths listed"
+        return listed.func(self)
+    monkeypatch.setattr(Derivation, "paths", property(guarded))
+    spec = write(tmp_path, [2] * 26, ["sigmoid"] * 25)
+    for out in ("deep.md", "deep.tex"):
+        status, _, _ = run(capsys, "notes", spec, "-o", str(tmp_path / out))
+        assert status == 0 and (tmp_path / out).read_text().count("paths: too many to print") >= 1

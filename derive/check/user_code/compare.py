@@ -15,6 +15,7 @@ from typing import Mapping
 import numpy as np
 
 from derive.check.user_code.mistakes import diagnose, diagnose_pairs
+from derive.core.limits import MAX_POINT_VALUES, MAX_POINTS, check_count
 from derive.errors import SpecError
 from derive.numeric.network import Network, load
 from derive.check.user_code.load import GradientFn, call_user
@@ -135,6 +136,9 @@ def check_gradients(net, fn: GradientFn, *, rtol: float = 1e-6, atol: float = 1e
         net = load(net)
     if points < 0 or not (rtol >= 0 and atol >= 0):
         raise SpecError("check_gradients", "points, rtol and atol not negative", got=(points, rtol, atol))
+    check_count(points, "--points", MAX_POINTS, "fewer points: a few catch code that is right by accident")
+    check_count((points + 1) * len(net.params), "--points", MAX_POINT_VALUES,
+                f"(points + 1) × {len(net.params)} parameters at most {MAX_POINT_VALUES:,} values; fewer points")
     if form not in FORMS:
         raise SpecError("form", f"one of {', '.join(FORMS)}", got=form)
     if orientation not in ORIENTATIONS:

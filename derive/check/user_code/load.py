@@ -27,7 +27,7 @@ import numpy as np
 
 from derive.errors import UserCodeError, shown
 
-__all__ = ["load_function", "call_user", "user_error", "ContainedFunction", "DEFAULT_TIMEOUT"]
+__all__ = ["load_function", "call_user", "user_error", "interrupted", "ContainedFunction", "DEFAULT_TIMEOUT"]
 
 GradientFn = Callable[[dict], Mapping]
 
@@ -37,6 +37,11 @@ def user_error(message: str, exc: BaseException, path: str | None) -> UserCodeEr
     error = UserCodeError(f"{message}: {type(exc).__name__}: {_first_line(exc)}")
     error.user_traceback = _user_frames(exc, path)
     return error
+
+
+def interrupted(label: str) -> str:
+    """The one line for a KeyboardInterrupt out of the user's function (no traceback: it is no bug)."""
+    return f"{label}: raised: KeyboardInterrupt (by your code, or Ctrl-C while it ran): no gradients, so nothing is checked"
 
 
 def _first_line(exc: BaseException) -> str:
@@ -294,6 +299,8 @@ def _served(fn, params, names, required):
         return "ok", {k: float(v) for k, v in out.items()}, out.dtype.str
     except UserCodeError as exc:
         return "error", str(exc), getattr(exc, "user_traceback", None)
+    except KeyboardInterrupt:      # raised by the user's code (a Ctrl-C reaches derive itself): one line
+        return "error", interrupted(_label(fn)), None
     except BaseException as exc:   # a returned mapping or value that raises while derive reads it
         error = user_error(f"{_label(fn)}: raised", exc, getattr(fn, "__derive_source__", None))
         return "error", str(error), error.user_traceback

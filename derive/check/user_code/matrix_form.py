@@ -13,7 +13,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from derive.check.user_code.load import DEFAULT_TIMEOUT, ContainedFunction, user_error
+from derive.check.user_code.load import DEFAULT_TIMEOUT, ContainedFunction, interrupted, user_error
 from derive.errors import UserCodeError
 from derive.numeric.layout import Shape, from_matrices, to_matrices
 
@@ -49,7 +49,10 @@ def matrix_caller(shape: Shape, fn: Callable, x: np.ndarray, t: np.ndarray,
             if isinstance(fn, ContainedMatrixFunction):   # checked in the child, as here, before it comes back
                 result = fn.checked(shape, orientation, weights, biases, x.copy(), t.copy())
             else:
-                result = fn(weights, biases, x.copy(), t.copy())
+                try:
+                    result = fn(weights, biases, x.copy(), t.copy())
+                except KeyboardInterrupt:     # the user's own: one line, no traceback
+                    raise UserCodeError(interrupted(label)) from None
         except KeyboardInterrupt:
             raise
         except UserCodeError as exc:   # from the child process: already one line, their traceback kept
@@ -125,7 +128,9 @@ def _served_matrices(fn, weights, biases, x, t, shape, orientation):
     label = _label(fn)
     try:
         result = fn(weights, biases, x, t)
-    except BaseException as exc:   # SystemExit and KeyboardInterrupt too: the user's, reported as theirs
+    except KeyboardInterrupt:      # raised by the user's code: one line, no traceback (it is no bug)
+        return "error", interrupted(label), None
+    except BaseException as exc:   # SystemExit too: the user's, reported as theirs
         error = user_error(f"{label} raised", exc, getattr(fn, "__derive_source__", None))
         return "raised", str(error), (error.user_traceback, type(exc).__name__)
     try:

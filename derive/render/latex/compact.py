@@ -8,6 +8,8 @@ gradient and the value after one update. The back-propagated terms (δ) are list
 
 from __future__ import annotations
 
+import math
+
 import sympy as sp
 
 from derive.core.graph import Role
@@ -95,6 +97,9 @@ def delta_blocks(net, nums: Numbers) -> list:
             lhs, first = partial(total, d.node, preset), "= "
         rows += _sum_rows(lhs, first, [rename(latex(t, preset)) for t in terms])
         rows += _sum_rows("", "= ", [with_numbers(t, nums.values, nums.digits, preset) for t in terms], f" = {value}")
+        if any(not math.isfinite(nums.values.get(s.name, 0.0)) for s in d.definition.free_symbols):
+            rows[-1] = Row(rows[-1].lhs, rows[-1].rhs, r"\text{(a factor float64 cannot hold: computed in its "
+                                                       r"stable form)}")   # a saturated output (0/0)
     return [Heading("The back-propagated terms", 1),
             Text("Each $\\delta$ is the derivative of the error by one neuron's quantity, computed once from "
                  "the output down and shared by every parameter it feeds."),
@@ -149,9 +154,10 @@ def compact_derivations(net, nums: Numbers, which) -> list:
         first = params[0]
         out.append(Heading(f"{title}: $\\partial {total} / \\partial {latex_name(first.name, preset)}$ in full", 2))
         d = net.derivation(first.canonical)
-        steps = which if len(d.paths) <= MAX_PATHS else [s for s in which if s in ("delta", "update")]
+        count = d.path_count          # counted, never enumerated (2^24 paths in a 2-wide, 25-deep net)
+        steps = which if count <= MAX_PATHS else [s for s in which if s in ("delta", "update")]
         if steps is not which:
-            out.append(Text(f"{len(d.paths)} paths: too many to print; the $\\delta$ form instead."))
+            out.append(Text(f"{count} paths: too many to print; the $\\delta$ form instead."))
         for step, eq in step_equations(d, nums, steps, factors="numbers" not in steps):
             out += [Text(STEP_TITLES[step] + ":"), eq]
         header = ["parameter", r"$\delta$ form", "with numbers", "gradient",

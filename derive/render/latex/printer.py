@@ -20,8 +20,8 @@ __all__ = ["DerivePrinter", "latex", "with_numbers", "number", "partial", "name"
 
 def number(x: float, digits: int = 3) -> str:
     """A value as a hand calculation prints it: `digits` significant digits, whole numbers whole."""
-    if not math.isfinite(x):
-        return r"\text{" + str(x) + "}"
+    if not math.isfinite(x):            # a δ float64 cannot hold (0/0 at a saturated output)
+        return r"\text{(not representable in float64)}"
     if x == round(x) and abs(x) < 1e7:
         return str(int(round(x)))
     text = f"{x:.{digits}g}"

@@ -9,6 +9,7 @@ Long sums break after each path (and a long path after every few factors), never
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Sequence
@@ -19,6 +20,7 @@ from derive.core.derivation import Derivation, Factor
 from derive.core.limits import MAX_PATHS
 from derive.render.latex.blocks import Equation, Row, aligned, wrapped
 from derive.render.latex.names import latex_name, style_of
+from derive.render.text import at
 from derive.render.latex.printer import latex, number, partial, with_numbers
 
 __all__ = ["STEPS", "ALL_STEPS", "shared", "STEP_TITLES", "FACTORS_PER_LINE", "Numbers", "chain", "closed", "numbers", "update",
@@ -41,8 +43,7 @@ class Numbers:
         return self.network.values()
 
     def of(self, expr: sp.Expr) -> float:
-        subs = {s: self.values[s.name] for s in expr.free_symbols}
-        return float(expr.xreplace(subs))
+        return at(expr, {s: self.values[s.name] for s in expr.free_symbols})
 
     def show(self, value: float) -> str:
         return number(value, self.digits)
@@ -133,6 +134,9 @@ def numbers(d: Derivation, nums: Numbers) -> Equation:
     chain_rows = sum_rows(_lhs(d), terms, r"\times", total)
     if len(d.paths) == 1 and len(d.paths[0]) <= FACTORS_PER_LINE:
         chain_rows = [Row(chain_rows[0].lhs, chain_rows[0].rhs + f" = {total}")]
+    if not all(math.isfinite(nums.of(f.closed)) for f in _factors(d)):   # a saturated output: say where the total comes from
+        last = chain_rows[-1]
+        chain_rows[-1] = Row(last.lhs, last.rhs, r"\text{(from the stable $\delta$ form)}")
     return Equation(rows + chain_rows)
 
 
