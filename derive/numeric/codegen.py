@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ast
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property, partial
 from typing import Callable, Mapping
 
@@ -27,7 +27,7 @@ from derive.core.primitives import ACTIVATIONS, LOSSES, Activation, activation
 from derive.core.graph import Layer, Graph
 from derive.errors import SpecError
 
-__all__ = ["Program", "Evaluation", "Dialect", "NUMPY", "SCALAR", "compile_program", "RUNTIME"]
+__all__ = ["Program", "Evaluation", "Dialect", "NUMPY", "SCALAR", "PLAIN", "compile_program", "RUNTIME"]
 
 
 def _heaviside(x, at_zero=0.0):
@@ -115,6 +115,11 @@ SCALAR = Dialect(
     "scalar", _ScalarPrinter, lambda entry: entry.scalar,
     exp="_exp({x})", log="_log({x})", maximum="_max({a}, {b})", positive="({x} if {x} > 0.0 else 0.0)",
     softplus_tail="_log1p(_exp(-_abs({x})))")
+
+
+# the notes' plain forms where the registry has them (sigmoid's 1/(1 + e^−x)): cheaper, but math.exp raises
+# OverflowError at the extremes, where the training loop falls back to SCALAR for the epochs concerned
+PLAIN = replace(SCALAR, name="plain", template=lambda entry: entry.plain or entry.scalar)
 
 
 def numpy_runtime(xp) -> dict:

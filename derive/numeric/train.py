@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import numpy as np
@@ -22,14 +22,17 @@ from derive.errors import Diverged, SpecError
 from derive.core.limits import MAX_EPOCHS, check_count
 from derive.extras import MissingExtra, require
 from derive.numeric.buffers import buffered_lines
-from derive.numeric.codegen import NUMPY, RUNTIME, SCALAR, SCALAR_RUNTIME, Dialect, Program, needed_lines
+from derive.numeric.codegen import NUMPY, PLAIN, RUNTIME, SCALAR, SCALAR_RUNTIME, Dialect, Program, needed_lines
+from derive.numeric.cloop import train_network_c
 from derive.numeric.numba_loop import train_network_numba
 
 __all__ = ["BACKENDS", "TrainResult", "LoopSpec", "loop_source", "compiled_loop", "train_network", "check_finite", "forward_function"]
 
-# the one set of backend names, for single runs and sweeps: derive's generated Python/NumPy loop, or the
-# same loop compiled by numba (extra `fast`)
-BACKENDS = ("python", "numba")
+# the one set of backend names, for single runs and sweeps: derive's generated Python/NumPy loop, the
+# same loop compiled by numba (extra `fast`), or printed as C and built by the platform's compiler
+# (extra `compiled`: cffi, and gcc or clang)
+BACKENDS = ("python", "numba", "c")
+COMPILED = {"numba": train_network_numba, "c": train_network_c}
 
 
 @dataclass
@@ -62,12 +65,13 @@ class LoopSpec:
     record: bool = True          # keep every epoch's loss in _losses
     batched: bool = False        # data on the last axis, mini-batches inside the epoch (numpy only)
     stop_any: bool = False       # arrays: leave the loop when any copy's loss is below stop_below
+    plain: bool = False          # scalar: the registry's plain forms (may raise OverflowError; see falling_back)
 
 
 def loop_source(program: Program, trained: list[str], spec: LoopSpec) -> str:
     """def _train(_state, _start, _end, _lr, _stop_below, _losses, _report, _every): the whole loop."""
     net = program.net
-    dialect: Dialect = SCALAR if spec.dialect == "scalar" else NUMPY
+    dialect: Dialect = (PLAIN if spec.plain else SCALAR) if spec.dialect == "scalar" else NUMPY
     forward, backward, gradient = program.lines(dialect)
     by_canonical = {p.canonical: p for p in net.params}
     params = [by_canonical[c] for c in trained]
@@ -152,21 +156,24 @@ def train_network(net, *, epochs: int, lr: float, stop_below: float | None = Non
                   print_every: int | None = None, progress: bool | None = None, out=None,
                   backend: str = "python") -> TrainResult:
     """Train one network on its spec's sample; `print_every` prints the notes' transcript to `out`.
-    backend "python" (generated Python/NumPy loop) or "numba" (the same loop compiled; extra `fast`)."""
+    backend "python" (generated Python/NumPy loop), "numba" (the same loop compiled; extra `fast`) or "c"
+    (printed as C, built by gcc; extra `compiled`)."""
     if dtype not in DTYPES:
         raise SpecError("dtype", f"one of {', '.join(DTYPES)}", got=dtype)
     _check_settings(epochs, lr, stop_below, print_every)
-    if backend == "numba":
+    if backend in COMPILED:
         if dtype != "float64" or print_every is not None:
-            raise SpecError("backend", "python for float32 or a transcript (numba runs float64, silently)",
+            raise SpecError("backend", f"python for float32 or a transcript ({backend} runs float64, silently)",
                             got=backend)
-        return _train_numba(net, epochs, lr, stop_below)
+        return _train_compiled(net, epochs, lr, stop_below, COMPILED[backend])
     if backend not in BACKENDS:
         raise SpecError("backend", f"one of {', '.join(BACKENDS)}", got=backend)
     program, trained = net.program, net.trained
     spec = LoopSpec(dialect="scalar" if dtype == "float64" else "numpy", stop=stop_below is not None,
                     report=print_every is not None)
     loop = compiled_loop(program, trained, spec)
+    if spec.dialect == "scalar" and not spec.report:     # a transcript cannot take back lines it printed
+        loop = falling_back(compiled_loop(program, trained, replace(spec, plain=True)), loop)
     cast = (lambda v: float(v)) if dtype == "float64" else np.float32
     with np.errstate(over="ignore"):   # a value float32 cannot hold is reported below, not warned about
         state = {k: cast(v) for k, v in net.graph.leaf_values().items()}
@@ -197,13 +204,25 @@ def train_network(net, *, epochs: int, lr: float, stop_below: float | None = Non
                        seconds=time.perf_counter() - started)
 
 
-def _train_numba(net, epochs, lr, stop_below) -> TrainResult:
+def _train_compiled(net, epochs, lr, stop_below, run) -> TrainResult:
     started = time.perf_counter()
-    state, loss, stopped, losses = train_network_numba(net, epochs=epochs, lr=lr, stop_below=stop_below)
+    state, loss, stopped, losses = run(net, epochs=epochs, lr=lr, stop_below=stop_below)
     names = net.graph.names_by_canonical
     return TrainResult(params={c: float(state[names[c]]) for c in net.params}, loss=loss,
                        stopped_at_epoch=None if stopped < 0 else stopped, losses=losses, epochs_run=len(losses),
                        outputs=[float(o) for o in _outputs(net.program, state)], seconds=time.perf_counter() - started)
+
+
+def falling_back(plain, stable):
+    """The loop on the plain forms, and where they raise OverflowError (an extreme pre-activation) the
+    same epochs again on the stable ones: the loop writes the state back only when it returns, and the
+    rerun overwrites the losses it recorded, so the result is the stable loop's, at the plain one's speed."""
+    def loop(*args):
+        try:
+            return plain(*args)
+        except OverflowError:
+            return stable(*args)
+    return loop
 
 
 def _check_settings(epochs, lr, stop_below, print_every) -> None:
