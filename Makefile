@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-EXTRAS := test,plot,progress,data,fast
+EXTRAS := test,plot,progress,data,fast,compiled
 OUT := out
 
 .PHONY: demo test install clean
