@@ -34,7 +34,10 @@ from derive.numeric.codegen import NUMPY, Dialect, _positive_first
 
 __all__ = ["C", "FLAGS", "loop_source_c", "build", "train_copies_c", "train_network_c", "cache_dir"]
 
-FLAGS = ("-O3", "-ffast-math", "-march=native", "-mprefer-vector-width=512", "-fPIC", "-shared")
+FLAGS = ("-O3", "-ffast-math", "-march=native", "-mprefer-vector-width=512", "-fPIC")
+# linked without -ffast-math: gcc would add crtfastmath.o, which turns on flush-to-zero for the whole
+# process when the library loads (NumPy's subnormals would read as 0 from then on)
+LINK = ("-shared",)
 BLOCK = 256                    # copies per block: 256 × a few dozen doubles stay in L1
 SIGNATURE = ("void derive_loop(int64_t K, int64_t epochs, double *P, const double *F, const double *LR, "
              "double stop_below, double *LOSS, double *STOP, double *LOSSES);")
@@ -131,18 +134,19 @@ def _ffi():
 def build(source: str) -> Path:
     """The shared library of `source`, compiled once per source, flags, compiler and machine (cached)."""
     cc = compiler()
-    key = hashlib.sha256("\0".join([source, *FLAGS, cc, platform.machine(), platform.node()]).encode()).hexdigest()
+    key = hashlib.sha256("\0".join([source, *FLAGS, *LINK, cc, platform.machine(), platform.node()]).encode()).hexdigest()
     path = cache_dir() / f"derive_{key[:24]}.so"
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
-        c_file, so = Path(tmp) / "loop.c", Path(tmp) / "loop.so"
+        c_file, obj, so = Path(tmp) / "loop.c", Path(tmp) / "loop.o", Path(tmp) / "loop.so"
         c_file.write_text(source)
-        done = subprocess.run([cc, *FLAGS, "-o", str(so), str(c_file), "-lm"], capture_output=True, text=True)
-        if done.returncode != 0:
-            first = (done.stderr.strip().splitlines() or ["(no message)"])[0]
-            raise NotSupported(f"the C compiler {cc} could not build the training loop: {first}")
+        for command in ([cc, *FLAGS, "-c", "-o", str(obj), str(c_file)], [cc, *LINK, "-o", str(so), str(obj), "-lm"]):
+            done = subprocess.run(command, capture_output=True, text=True)
+            if done.returncode != 0:
+                first = (done.stderr.strip().splitlines() or ["(no message)"])[0]
+                raise NotSupported(f"the C compiler {cc} could not build the training loop: {first}")
         os.replace(so, path)                     # atomic: a concurrent run sees the old state or the whole file
     return path
 

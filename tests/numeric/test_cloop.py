@@ -136,3 +136,13 @@ def test_c_backend_refuses_data_and_float32(examples):
         train_copies(net, {}, [0.5], epochs=3, dtype="float32", backend="c")
     with pytest.raises(derive.DeriveError, match="backend"):
         net.train(epochs=3, dtype="float32", backend="c")
+
+
+@needs_c
+def test_loading_the_library_leaves_subnormals_alone():
+    """-ffast-math at link time would add crtfastmath.o: flush-to-zero for the whole process on loading."""
+    _cffi()
+    derive.network([1, 1], ["sigmoid"], inputs=[1.0], targets=[0.5], weights=[0.3], biases=[0.1]).train(
+        epochs=3, lr=0.1, backend="c")
+    tiny = np.array([1e-310])
+    assert (tiny * np.array([1.0]))[0] == 1e-310 and np.nextafter(0.0, 1.0) > 0
