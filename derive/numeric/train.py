@@ -10,6 +10,7 @@ on NumPy float32 scalars, so every operation rounds to float32 as Keras does.
 from __future__ import annotations
 
 import math
+import re
 import sys
 import time
 from dataclasses import dataclass, field, replace
@@ -84,6 +85,9 @@ def loop_source(program: Program, trained: list[str], spec: LoopSpec) -> str:
         body = _loss_in_last_epoch_only(body, needed_lines(body, grads))
     data = [n.name for n in net.inputs + net.targets]
     head = [f"{leaf} = _state[{leaf!r}]" for leaf in program.leaves if leaf not in data or not spec.batched]
+    if spec.dialect == "scalar":     # math's functions as locals: LOAD_FAST in the loop, as `from math import exp`
+        used = set(re.findall(r"\b_\w+(?=\()", "\n".join(body)))
+        head += [f"{name} = _rt{name}" for name in SCALAR_RUNTIME if name in used]
     if spec.dialect == "numpy":      # in place: the state's arrays are the loop's own copies
         updates = [f"{p.name} -= _lr*_g_{p.canonical}" for p in params]
     else:
@@ -137,6 +141,7 @@ def _reducers(mean: bool):
 @lru_cache(maxsize=64)
 def _compiled(source: str, dialect: str, mean: bool):
     namespace = dict(RUNTIME) if dialect == "numpy" else dict(SCALAR_RUNTIME)
+    namespace.update({f"_rt{name}": f for name, f in SCALAR_RUNTIME.items()})
     red, red_sum = _reducers(mean)
     namespace.update(_nan=math.nan, _red=red, _red_sum=red_sum)
     exec(compile(source, "<derive training loop>", "exec"), namespace)  # our own generated code only
@@ -199,7 +204,8 @@ def train_network(net, *, epochs: int, lr: float, stop_below: float | None = Non
     with np.errstate(all="ignore"):   # the outputs after a diverged run are nan/inf: check_finite says so
         outputs = _outputs(program, state)
     return TrainResult(params={k: _plain(v) for k, v in params.items()}, loss=_plain(loss),
-                       stopped_at_epoch=None if stopped < 0 else stopped, losses=[float(x) for x in losses[:run]],
+                       stopped_at_epoch=None if stopped < 0 else stopped,
+                       losses=losses[:run] if dtype == "float64" else [float(x) for x in losses[:run]],  # floats already
                        epochs_run=run, outputs=[_plain(o) for o in outputs], dtype=dtype,
                        seconds=time.perf_counter() - started)
 
