@@ -9,6 +9,7 @@ on NumPy float32 scalars, so every operation rounds to float32 as Keras does.
 
 from __future__ import annotations
 
+import ast
 import math
 import re
 import sys
@@ -95,6 +96,7 @@ def loop_source(program: Program, trained: list[str], spec: LoopSpec) -> str:
     step = body + updates
     setup: list[str] = []
     if spec.dialect == "numpy" and not (spec.batched or spec.record):
+        step = _updates_early(body, updates, params)
         setup, step = buffered_lines(step, program.expressions())
         setup = ["_shape = np.broadcast_shapes(*[np.shape(_v) for _v in _state.values()])",
                  "_dtype = np.result_type(*_state.values())"] + setup
@@ -122,6 +124,27 @@ def loop_source(program: Program, trained: list[str], spec: LoopSpec) -> str:
     lines.append(f"return {total}, _epoch, _stopped")
     signature = "_state, _start, _end, _lr, _stop_below, _losses, _report, _every, _bs=1, _mean=True"
     return f"def _train({signature}):\n" + "\n".join("    " + s for s in lines) + "\n"
+
+
+def _updates_early(body: list[str], updates: list[str], params) -> list[str]:
+    """Arrays: each update right after the last statement that reads its parameter's old value or defines
+    its gradient (the same operations, so the same numbers): its gradient's buffer is free again at once,
+    and fewer arrays are live, warm in the cache."""
+    statements: list[list[str]] = []
+    for line in body:                             # an indented line belongs to the statement above it
+        if line.startswith(" ") and statements:
+            statements[-1].append(line)
+        else:
+            statements.append([line])
+    names = [{n.id for n in ast.walk(ast.parse("\n".join(st))) if isinstance(n, ast.Name)} for st in statements]
+    after: dict[int, list[str]] = {}
+    for p, update in zip(params, updates):
+        uses = [i for i, used in enumerate(names) if p.name in used or f"_g_{p.canonical}" in used]
+        after.setdefault(max(uses, default=len(statements) - 1), []).append(update)
+    out = [update for update in after.get(-1, [])]
+    for i, st in enumerate(statements):
+        out += st + after.get(i, [])
+    return out
 
 
 def _loss_in_last_epoch_only(body: list[str], for_gradients: list[str]) -> list[str]:
