@@ -6,7 +6,7 @@ libmvec: AVX-512 where the CPU has it). Copies go in blocks small enough to stay
 epochs inside, the copies of a block innermost: a block's copies are independent, so they fill the
 vector lanes, and each stops on its own (a stopped copy keeps its values). float64, one sample per
 network, as the numba backend. A built library is cached on disk under a hash of its source, flags and
-compiler (DERIVE_CACHE_DIR, else $XDG_CACHE_HOME/derive or ~/.cache/derive), so a second run of the
+compiler (DERIVE_CACHE_DIR, else $XDG_CACHE_HOME/derive/c or ~/.cache/derive/c), so a second run of the
 same program does not compile again.
 """
 
@@ -30,7 +30,7 @@ from sympy.printing.c import C99CodePrinter
 from derive.core.primitives import Activation
 from derive.errors import NotSupported
 from derive.extras import MissingExtra, require
-from derive.numeric.codegen import NUMPY, Dialect, _positive_first
+from derive.numeric.codegen import NUMPY, _positive_first
 
 __all__ = ["C", "FLAGS", "loop_source_c", "build", "train_copies_c", "train_network_c", "cache_dir"]
 
