@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import math
 from dataclasses import dataclass, replace
-from functools import cached_property, partial
+from functools import cached_property, lru_cache, partial
 from typing import Callable, Mapping
 
 import numpy as np
@@ -146,6 +146,17 @@ def _evaluated(expr: sp.Expr) -> sp.Expr:
     return expr.func(*[_evaluated(a) for a in expr.args])
 
 
+_PRINTERS: dict[type, object] = {}
+
+
+@lru_cache(maxsize=1 << 16)
+def _printed(printer: type, expr: sp.Expr) -> str:
+    """One expression as code (remembered: every load of the same network prints the same lines again)."""
+    if printer not in _PRINTERS:
+        _PRINTERS[printer] = printer()
+    return _PRINTERS[printer].doprint(_evaluated(expr))
+
+
 @dataclass
 class Evaluation:
     """Numbers at one point: every named quantity and δ term, and every gradient by canonical name."""
@@ -175,8 +186,7 @@ class Program:
         return list(forward), list(backward), list(gradient)
 
     def _print_lines(self, dialect: Dialect) -> tuple[list[str], list[str], list[str]]:
-        printer = dialect.printer()
-        code = lambda e: printer.doprint(_evaluated(e))
+        code = partial(_printed, dialect.printer)
         forward = []
         for layer in self.net.layers:
             forward += [f"{n.name} = {code(n.definition)}" for n in layer.nets]
