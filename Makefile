@@ -3,10 +3,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-EXTRAS := test,plot,progress,data,fast
+EXTRAS := test,plot,progress,data,fast,compiled
 OUT := out
 
-.PHONY: demo test install clean
+.PHONY: demo test bench install clean
 
 $(VENV)/.installed-$(EXTRAS): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,9 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+bench: install    # every case of the README's speed table, every peer side by side (a few minutes)
+	$(BIN)/python benchmarks/bench_all.py
 
 clean:
 	rm -rf $(VENV) $(OUT)

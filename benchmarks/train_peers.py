@@ -261,3 +261,21 @@ def jax_loop_copies(W: np.ndarray, iterations: int, fns):
     _, loop, outputs = fns
     Wj = loop(_jax().numpy.array(W), iterations)
     return np.asarray(outputs(Wj)).reshape(-1, 2)
+
+
+def jax_vmap_functions():
+    """One copy's whole loop (lax.fori_loop over iterations), vmapped over the copies and jitted: the
+    form a JAX backend of derive would take (jit, vmap over copies, fori_loop over epochs)."""
+    jax = _jax()
+    jnp = jax.numpy
+    x, t = jnp.array(X), jnp.array(T)
+    grad = jax.grad(lambda w: _jax_loss(jnp, w, x, t)[0])
+    one = lambda w, n: jax.lax.fori_loop(0, n, lambda i, w: w - LR * grad(w), w)
+    loop = jax.jit(jax.vmap(one, in_axes=(0, None)))
+    outputs = jax.jit(jax.vmap(lambda w: _jax_loss(jnp, w, x, t)[1]))
+    return loop, outputs
+
+
+def jax_vmap_copies(W: np.ndarray, iterations: int, fns):
+    loop, outputs = fns
+    return np.asarray(outputs(loop(_jax().numpy.array(W), iterations))).reshape(-1, 2)

@@ -1,4 +1,4 @@
-"""Optional dependencies (matplotlib, scikit-learn, numba, tqdm): imported only when asked for.
+"""Optional dependencies (matplotlib, scikit-learn, numba, cffi, tqdm): imported only when asked for.
 
 A missing one raises MissingExtra, whose one line names the exact pip command.
 """

@@ -1,12 +1,16 @@
 """The main job: every worked example of the notes derived, checked and rendered into --out.
 
-Each step runs the `derive` command line as a user would, shows what it printed, and keeps its
-output under --out; the job fails (exit 1) if any step ends with another exit status than expected.
+Each step runs the `derive` command line as a user would (its entry point, derive.cli.main, with the
+step's arguments), shows what it printed, and keeps its output under --out; the job fails (exit 1) if
+any step ends with another exit status than expected. The steps run in this one process: a fresh
+interpreter per step spent most of the job importing sympy and numpy again (--subprocess: the old way).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import shutil
 import subprocess
 import sys
@@ -14,6 +18,8 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from derive.cli import main as derive_main  # noqa: E402
 WORKED = ROOT / "worked_examples"
 EXAMPLES = sorted(WORKED.glob("*.toml"))
 
@@ -74,9 +80,26 @@ def code_steps(out: Path) -> list[Step]:
              out / f"{target.split('.')[0]}.check-code.txt", expect) for spec, target, expect in CODE_CHECKS]
 
 
+def in_process(args: list[str]) -> subprocess.CompletedProcess:
+    """derive.cli.main(args) with its stdout and stderr captured, as a finished process."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = derive_main(args)
+        except SystemExit as stop:          # argparse's own exits (--help, usage errors)
+            code = stop.code if isinstance(stop.code, int) else 1
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
+
+
+SEPARATE = False    # --subprocess: each step in a fresh interpreter
+
+
 def run(args: list[str], keep: Path | None, expect: int = 0) -> bool:
     print(f"$ derive {' '.join(args)}" + (f"   (expected exit {expect})" if expect else ""), flush=True)
-    done = subprocess.run([sys.executable, "-m", "derive", *args], capture_output=True, text=True)
+    if SEPARATE:
+        done = subprocess.run([sys.executable, "-m", "derive", *args], capture_output=True, text=True)
+    else:
+        done = in_process(args)
     if keep is not None:
         keep.write_text(done.stdout)
     lines = done.stdout.splitlines()
@@ -91,7 +114,10 @@ def run(args: list[str], keep: Path | None, expect: int = 0) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=ROOT / "out")
-    out = parser.parse_args().out
+    parser.add_argument("--subprocess", action="store_true", help="run each step in a fresh interpreter")
+    options = parser.parse_args()
+    global SEPARATE
+    SEPARATE, out = options.subprocess, options.out
     out.mkdir(parents=True, exist_ok=True)
     all_steps = [s for example in EXAMPLES for s in steps(example, out)] + code_steps(out)
     failed = [args for args, keep, expect in all_steps if not run(args, keep, expect)]

@@ -17,11 +17,12 @@ from hypothesis import strategies as st
 
 import derive
 import reference
+from budget import draws
 from derive import strategies as ds
 from derive.core.spec import load_spec, spec_from_dict
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "worked_examples"
-FAST = settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=draws(40), deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 # --- derived gradients against central finite differences -----------------------------------------
@@ -99,7 +100,7 @@ def test_the_new_activations_are_drawn_and_checked(name):
     """Every layer `name`, values drawn up to ±3 (both sides of leaky_relu's kink, softplus' curve)."""
     seen = []
 
-    @settings(FAST, max_examples=25)
+    @settings(FAST, max_examples=draws(25))
     @given(st.data(), ds.networks(max_layers=3, max_width=3, activations=[name]))
     def check(data, net):
         assert set(net.spec.activations) == {name}
@@ -132,7 +133,7 @@ def test_program_function_at_drawn_values_equals_central_differences(data, net):
     assert_close_to_differences({k: float(v) for k, v in grads.items()}, numeric, net.params)
 
 
-@settings(FAST, max_examples=15)
+@settings(FAST, max_examples=draws(15))
 @given(ds.networks(max_layers=3, max_width=2))
 def test_delta_form_path_sum_and_sympy_diff_agree(net):
     for name in net.params:
@@ -221,7 +222,7 @@ def load_or_spec_error(text: str):
         return None
 
 
-@settings(FAST, max_examples=150)
+@settings(FAST, max_examples=draws(150))
 @example(f"[network]\nlayers = {DEEP}")
 @example("[network]\nlayers = [2, 2]\nactivations = ['softmax']\nloss = 'bce'\n[values]\ninputs = [0, 0]\n"
          "targets = [0, 1]\nweights = [1e308, 1e308, 1e308, 1e308]\nbiases = [0, 0]")
@@ -230,7 +231,7 @@ def test_mutated_example_files_load_or_raise_spec_error(text):
     load_or_spec_error(text)
 
 
-@settings(FAST, max_examples=60)
+@settings(FAST, max_examples=draws(60))
 @given(st.text(max_size=200))
 def test_random_text_loads_or_raises_spec_error(text):
     load_or_spec_error(text)
@@ -254,7 +255,7 @@ def damaged_dicts(draw):
     return data
 
 
-@settings(FAST, max_examples=150)
+@settings(FAST, max_examples=draws(150))
 @given(damaged_dicts())
 def test_damaged_spec_dicts_validate_or_raise_spec_error(data):
     try:

@@ -38,6 +38,9 @@ class Activation:
     scalar: str | None                                         # Python-float template in {x}
     latex: str                                                 # the operator as the notes set it
     numba: str | None = None                                   # numba template, where it differs
+    plain: str | None = None    # Python-float template that is cheaper than `scalar` but may raise OverflowError
+                                # at the extremes (the training loop then reruns those epochs with `scalar`)
+    c: str | None = None        # C template in {x}, where SymPy's C printing of the rule is not stable
     into: Callable | None = None                               # (x, out, xp): f(x) written into out
     slope: Callable | None = None                              # (z, xp) -> f′(z), for the matrix path
     matrix_factor: Callable | None = None     # (A, J) -> Hadamard factors of ∂A/∂Z in A (None: slope(Z))
@@ -69,35 +72,25 @@ class PrimitiveError(DeriveError):
 # --- the stable kernels -------------------------------------------------------------------------------
 
 def _sigmoid_array(x, xp):
-    """1/(1 + e^(−x)) with e's argument clipped below its overflow (709 in float64, 88 in float32) and σ
-    set to 0 below −cap, where it is under the smallest normal number: never an overflow, never a NaN.
-    Complex x (the complex step): the analytic form that never takes exp of a large positive real part."""
+    """1/(1 + e^(−x)), the hand-written form and its four passes: below about −709 (−88 in float32) e^(−x)
+    overflows to inf and σ is 1/inf = 0, its correct rounding; the overflow flag is silenced for that one
+    call, so never a warning, an inf or a NaN. Complex x (the complex step): the analytic form that never
+    takes exp of a large positive real part."""
     if xp.iscomplexobj(x):
         with xp.errstate(over="ignore", invalid="ignore", divide="ignore"):
             ahead, behind = 1 / (1 + xp.exp(-x)), xp.exp(x) / (1 + xp.exp(x))
         return xp.where(xp.real(x) >= 0, ahead, behind)
-    cap = 88.0 if xp.result_type(x) == xp.float32 else 709.0
-    out = 1 / (1 + xp.exp(xp.clip(-x, None, cap)))
-    if xp.ndim(out) == 0:
-        return out if x >= -cap else out * 0
-    out[x < -cap] = 0
-    return out
+    with xp.errstate(over="ignore"):
+        return 1 / (1 + xp.exp(-x))
 
 
 def _sigmoid_into(x, out, xp):
-    """_sigmoid_array(x) written into `out` (no allocation but the comparison's mask); the clip only
-    when an extreme value is present."""
-    cap = 88.0 if out.dtype == xp.float32 else 709.0
+    """_sigmoid_array(x) written into `out`: negate, exp, add, divide, no other pass and no allocation."""
     xp.negative(x, out=out)
-    low = x < -cap
-    extreme = low.any()
-    if extreme:
-        xp.clip(out, None, cap, out=out)
-    xp.exp(out, out=out)
+    with xp.errstate(over="ignore"):
+        xp.exp(out, out=out)
     out += 1
     xp.divide(1, out, out=out)
-    if extreme:
-        out[low] = 0
 
 
 def _step(z, xp, below=0.0):
@@ -183,8 +176,10 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation("sigmoid", rule=lambda z: 1 / (1 + sp.exp(-z)), derivative=lambda out, net: out * (1 - out),
                    array=_sigmoid_array, into=_sigmoid_into, latex=r"\sigma",
                    scalar="(1.0/(1.0 + _exp(-{x})) if {x} >= 0.0 else (_t := _exp({x}))/(1.0 + _t))",
+                   plain="1.0/(1.0 + _exp(-{x}))",              # the notes' form: math.exp raises below −709
                    # numba cannot type the walrus; this form selects the numerator without a branch
                    numba="((1.0 if {x} >= 0.0 else _exp(-_abs({x}))) / (1.0 + _exp(-_abs({x}))))",
+                   c="(1.0/(1.0 + exp(fmin(-{x}, 709.0))))",     # exp never overflows (fmin is one instruction)
                    slope=lambda z, xp: _sigmoid_array(z, xp) * (1 - _sigmoid_array(z, xp)),
                    matrix_factor=_matrix_sigmoid, log_lines=_sigmoid_logs,
                    description="σ(z) = 1 / (1 + e^(−z)); σ′ = σ(1 − σ)"),
@@ -204,6 +199,7 @@ ACTIVATIONS: dict[str, Activation] = {
                    description="z for z > 0, else 0.01·z (PyTorch's default slope); derivative 1 or 0.01"),
         Activation("softplus", rule=lambda z: sp.log(1 + sp.exp(z)), derivative=lambda out, net: 1 - sp.exp(-out),
                    array=_softplus_array, scalar="(({x} if {x} > 0.0 else 0.0) + _log1p(_exp(-_abs({x}))))",
+                   c="(fmax({x}, 0.0) + log1p(exp(-fabs({x}))))",
                    latex=r"\operatorname{softplus}", slope=lambda z, xp: _sigmoid_array(z, xp),
                    description="log(1 + e^z), evaluated as max(z, 0) + log1p(e^(−|z|)); "
                                "derivative σ(z) = 1 − e^(−out)"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from functools import lru_cache
 
 import sympy as sp
 
@@ -58,8 +59,15 @@ def prove_equal(a: sp.Expr, b: sp.Expr, *, symbolic: bool = True, points: int = 
 
     Random points are drawn in [−1, 1] (nonzero: relu's kink and log(0) stay away) and compared
     to RANDOM_POINT_RTOL relative, at 30 significant digits; values below ZERO_FLOOR are compared
-    absolutely (an identically zero gradient evaluates to rounding noise, not to 0).
+    absolutely (an identically zero gradient evaluates to rounding noise, not to 0). The answer depends
+    on the expressions alone, so it is remembered: a document, the demo or the tests proving the same
+    identity again get it without a second simplify.
     """
+    return _proved(a, b, symbolic, points, seed)
+
+
+@lru_cache(maxsize=4096)
+def _proved(a: sp.Expr, b: sp.Expr, symbolic: bool, points: int, seed: int) -> Proof:
     difference = a - b
     if symbolic:
         if sp.simplify(difference) == 0:

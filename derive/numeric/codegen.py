@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import ast
 import math
-from dataclasses import dataclass
-from functools import cached_property, partial
+from dataclasses import dataclass, replace
+from functools import cached_property, lru_cache, partial
 from typing import Callable, Mapping
 
 import numpy as np
@@ -27,7 +27,7 @@ from derive.core.primitives import ACTIVATIONS, LOSSES, Activation, activation
 from derive.core.graph import Layer, Graph
 from derive.errors import SpecError
 
-__all__ = ["Program", "Evaluation", "Dialect", "NUMPY", "SCALAR", "compile_program", "RUNTIME"]
+__all__ = ["Program", "Evaluation", "Dialect", "NUMPY", "SCALAR", "PLAIN", "compile_program", "RUNTIME"]
 
 
 def _heaviside(x, at_zero=0.0):
@@ -117,6 +117,11 @@ SCALAR = Dialect(
     softplus_tail="_log1p(_exp(-_abs({x})))")
 
 
+# the notes' plain forms where the registry has them (sigmoid's 1/(1 + e^−x)): cheaper, but math.exp raises
+# OverflowError at the extremes, where the training loop falls back to SCALAR for the epochs concerned
+PLAIN = replace(SCALAR, name="plain", template=lambda entry: entry.plain or entry.scalar)
+
+
 def numpy_runtime(xp) -> dict:
     """The names NumPy-dialect code calls, on the array namespace `xp`: every registry kernel as
     `_act_<name>(x)` and, where the entry has one, `_into_<name>(x, out)`."""
@@ -139,6 +144,17 @@ def _evaluated(expr: sp.Expr) -> sp.Expr:
     if expr.is_Atom:
         return expr
     return expr.func(*[_evaluated(a) for a in expr.args])
+
+
+_PRINTERS: dict[type, object] = {}
+
+
+@lru_cache(maxsize=1 << 16)
+def _printed(printer: type, expr: sp.Expr) -> str:
+    """One expression as code (remembered: every load of the same network prints the same lines again)."""
+    if printer not in _PRINTERS:
+        _PRINTERS[printer] = printer()
+    return _PRINTERS[printer].doprint(_evaluated(expr))
 
 
 @dataclass
@@ -171,8 +187,7 @@ class Program:
         return list(forward), list(backward), list(gradient)
 
     def _print_lines(self, dialect: Dialect) -> tuple[list[str], list[str], list[str]]:
-        printer = dialect.printer()
-        code = lambda e: printer.doprint(_evaluated(e))
+        code = partial(_printed, dialect.printer)
         forward = []
         for layer in self.net.layers:
             forward += [f"{n.name} = {code(n.definition)}" for n in layer.nets]

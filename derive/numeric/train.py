@@ -9,10 +9,12 @@ on NumPy float32 scalars, so every operation rounds to float32 as Keras does.
 
 from __future__ import annotations
 
+import ast
 import math
+import re
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Callable
 
@@ -24,14 +26,17 @@ from derive.errors import Diverged, SpecError, StartsPastDtype
 from derive.core.limits import MAX_EPOCHS, check_count
 from derive.extras import MissingExtra, require
 from derive.numeric.buffers import buffered_lines
-from derive.numeric.codegen import NUMPY, RUNTIME, SCALAR, SCALAR_RUNTIME, Dialect, Program, needed_lines
+from derive.numeric.codegen import NUMPY, PLAIN, RUNTIME, SCALAR, SCALAR_RUNTIME, Dialect, Program, needed_lines
+from derive.numeric.cloop import train_network_c
 from derive.numeric.numba_loop import train_network_numba
 
 __all__ = ["BACKENDS", "TrainResult", "LoopSpec", "loop_source", "compiled_loop", "train_network", "check_finite", "forward_function"]
 
-# the one set of backend names, for single runs and sweeps: derive's generated Python/NumPy loop, or the
-# same loop compiled by numba (extra `fast`)
-BACKENDS = ("python", "numba")
+# the one set of backend names, for single runs and sweeps: derive's generated Python/NumPy loop, the
+# same loop compiled by numba (extra `fast`), or printed as C and built by the platform's compiler
+# (extra `compiled`: cffi, and gcc or clang)
+BACKENDS = ("python", "numba", "c")
+COMPILED = {"numba": train_network_numba, "c": train_network_c}
 
 
 @dataclass
@@ -65,12 +70,13 @@ class LoopSpec:
     record: bool = True          # keep every epoch's loss in _losses
     batched: bool = False        # data on the last axis, mini-batches inside the epoch (numpy only)
     stop_any: bool = False       # arrays: leave the loop when any copy's loss is below stop_below
+    plain: bool = False          # scalar: the registry's plain forms (may raise OverflowError; see falling_back)
 
 
 def loop_source(program: Program, trained: list[str], spec: LoopSpec) -> str:
     """def _train(_state, _start, _end, _lr, _stop_below, _losses, _report, _every): the whole loop."""
     net = program.net
-    dialect: Dialect = SCALAR if spec.dialect == "scalar" else NUMPY
+    dialect: Dialect = (PLAIN if spec.plain else SCALAR) if spec.dialect == "scalar" else NUMPY
     forward, backward, gradient = program.lines(dialect)
     by_canonical = {p.canonical: p for p in net.params}
     params = [by_canonical[c] for c in trained]
@@ -83,6 +89,9 @@ def loop_source(program: Program, trained: list[str], spec: LoopSpec) -> str:
         body = _loss_in_last_epoch_only(body, needed_lines(body, grads))
     data = [n.name for n in net.inputs + net.targets]
     head = [f"{leaf} = _state[{leaf!r}]" for leaf in program.leaves if leaf not in data or not spec.batched]
+    if spec.dialect == "scalar":     # math's functions as locals: LOAD_FAST in the loop, as `from math import exp`
+        used = set(re.findall(r"\b_\w+(?=\()", "\n".join(body)))
+        head += [f"{name} = _rt{name}" for name in SCALAR_RUNTIME if name in used]
     if spec.dialect == "numpy":      # in place: the state's arrays are the loop's own copies
         updates = [f"{p.name} -= _lr*_g_{p.canonical}" for p in params]
     else:
@@ -90,6 +99,7 @@ def loop_source(program: Program, trained: list[str], spec: LoopSpec) -> str:
     step = body + updates
     setup: list[str] = []
     if spec.dialect == "numpy" and not (spec.batched or spec.record):
+        step = _updates_early(body, updates, params)
         setup, step = buffered_lines(step, program.expressions())
         setup = ["_shape = np.broadcast_shapes(*[np.shape(_v) for _v in _state.values()])",
                  "_dtype = np.result_type(*_state.values())"] + setup
@@ -119,6 +129,27 @@ def loop_source(program: Program, trained: list[str], spec: LoopSpec) -> str:
     return f"def _train({signature}):\n" + "\n".join("    " + s for s in lines) + "\n"
 
 
+def _updates_early(body: list[str], updates: list[str], params) -> list[str]:
+    """Arrays: each update right after the last statement that reads its parameter's old value or defines
+    its gradient (the same operations, so the same numbers): its gradient's buffer is free again at once,
+    and fewer arrays are live, warm in the cache."""
+    statements: list[list[str]] = []
+    for line in body:                             # an indented line belongs to the statement above it
+        if line.startswith(" ") and statements:
+            statements[-1].append(line)
+        else:
+            statements.append([line])
+    names = [{n.id for n in ast.walk(ast.parse("\n".join(st))) if isinstance(n, ast.Name)} for st in statements]
+    after: dict[int, list[str]] = {}
+    for p, update in zip(params, updates):
+        uses = [i for i, used in enumerate(names) if p.name in used or f"_g_{p.canonical}" in used]
+        after.setdefault(max(uses, default=len(statements) - 1), []).append(update)
+    out = [update for update in after.get(-1, [])]
+    for i, st in enumerate(statements):
+        out += st + after.get(i, [])
+    return out
+
+
 def _loss_in_last_epoch_only(body: list[str], for_gradients: list[str]) -> list[str]:
     """Arrays: lines only the loss needs (E_o1, E_total, …) run in the last epoch alone (fewer passes)."""
     rest = [line for line in body if line not in for_gradients]
@@ -136,6 +167,7 @@ def _reducers(mean: bool):
 @lru_cache(maxsize=64)
 def _compiled(source: str, dialect: str, mean: bool):
     namespace = dict(RUNTIME) if dialect == "numpy" else dict(SCALAR_RUNTIME)
+    namespace.update({f"_rt{name}": f for name, f in SCALAR_RUNTIME.items()})
     red, red_sum = _reducers(mean)
     namespace.update(_nan=math.nan, _red=red, _red_sum=red_sum)
     exec(compile(source, "<derive training loop>", "exec"), namespace)  # our own generated code only
@@ -155,22 +187,25 @@ def train_network(net, *, epochs: int, lr: float, stop_below: float | None = Non
                   print_every: int | None = None, progress: bool | None = None, out=None,
                   backend: str = "python", lr_key: str = "lr") -> TrainResult:
     """Train one network on its spec's sample; `print_every` prints the notes' transcript to `out`.
-    backend "python" (generated Python/NumPy loop) or "numba" (the same loop compiled; extra `fast`).
+    backend "python" (generated Python/NumPy loop), "numba" (the same loop compiled; extra `fast`) or "c"
+    (printed as C, built by gcc; extra `compiled`).
     `lr_key` names where the learning rate came from (values.learning_rate, --lr) in a divergence's line."""
     if dtype not in DTYPES:
         raise SpecError("dtype", f"one of {', '.join(DTYPES)}", got=dtype)
     _check_settings(epochs, lr, stop_below, print_every)
-    if backend == "numba":
+    if backend in COMPILED:
         if dtype != "float64" or print_every is not None:
-            raise SpecError("backend", "python for float32 or a transcript (numba runs float64, silently)",
+            raise SpecError("backend", f"python for float32 or a transcript ({backend} runs float64, silently)",
                             got=backend)
-        return _train_numba(net, epochs, lr, stop_below, lr_key)
+        return _train_compiled(net, epochs, lr, stop_below, COMPILED[backend], lr_key)
     if backend not in BACKENDS:
         raise SpecError("backend", f"one of {', '.join(BACKENDS)}", got=backend)
     program, trained = net.program, net.trained
     spec = LoopSpec(dialect="scalar" if dtype == "float64" else "numpy", stop=stop_below is not None,
                     report=print_every is not None)
     loop = compiled_loop(program, trained, spec)
+    if spec.dialect == "scalar" and not spec.report:     # a transcript cannot take back lines it printed
+        loop = falling_back(compiled_loop(program, trained, replace(spec, plain=True)), loop)
     cast = (lambda v: float(v)) if dtype == "float64" else np.float32
     with np.errstate(over="ignore"):   # a value float32 cannot hold is reported below, not warned about
         state = {k: cast(v) for k, v in net.graph.leaf_values().items()}
@@ -196,7 +231,8 @@ def train_network(net, *, epochs: int, lr: float, stop_below: float | None = Non
     with np.errstate(all="ignore"):   # the outputs after a diverged run are nan/inf: check_finite says so
         outputs = _outputs(program, state)
     return TrainResult(params={k: _plain(v) for k, v in params.items()}, loss=_plain(loss),
-                       stopped_at_epoch=None if stopped < 0 else stopped, losses=[float(x) for x in losses[:run]],
+                       stopped_at_epoch=None if stopped < 0 else stopped,
+                       losses=losses[:run] if dtype == "float64" else [float(x) for x in losses[:run]],  # floats already
                        epochs_run=run, outputs=[_plain(o) for o in outputs], dtype=dtype,
                        seconds=time.perf_counter() - started,
                        diverged=lambda what: diverged(net, what, lr, lr_key, dtype))
@@ -243,15 +279,28 @@ def _check_start(net, state: dict, dtype: str) -> None:
                                     f"the learning rate: use {instead})", got=got, source=net.spec.source)
 
 
-def _train_numba(net, epochs, lr, stop_below, lr_key) -> TrainResult:
+def _train_compiled(net, epochs, lr, stop_below, run, lr_key) -> TrainResult:
+    """A compiled backend's run (numba or c), float64 on the spec's one sample, as a TrainResult."""
     _check_start(net, dict(net.graph.leaf_values()), "float64")
     started = time.perf_counter()
-    state, loss, stopped, losses = train_network_numba(net, epochs=epochs, lr=lr, stop_below=stop_below)
+    state, loss, stopped, losses = run(net, epochs=epochs, lr=lr, stop_below=stop_below)
     names = net.graph.names_by_canonical
     return TrainResult(params={c: float(state[names[c]]) for c in net.params}, loss=loss,
                        stopped_at_epoch=None if stopped < 0 else stopped, losses=losses, epochs_run=len(losses),
                        outputs=[float(o) for o in _outputs(net.program, state)], seconds=time.perf_counter() - started,
                        diverged=lambda what: diverged(net, what, lr, lr_key, "float64"))
+
+
+def falling_back(plain, stable):
+    """The loop on the plain forms, and where they raise OverflowError (an extreme pre-activation) the
+    same epochs again on the stable ones: the loop writes the state back only when it returns, and the
+    rerun overwrites the losses it recorded, so the result is the stable loop's, at the plain one's speed."""
+    def loop(*args):
+        try:
+            return plain(*args)
+        except OverflowError:
+            return stable(*args)
+    return loop
 
 
 def _check_settings(epochs, lr, stop_below, print_every) -> None:

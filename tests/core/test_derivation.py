@@ -215,3 +215,16 @@ def test_structural_proof_says_where_a_kink_is_involved(examples):
     assert "kink" in relu.derivation("w1").prove()["delta form = diff"].detail        # through relu's step
     assert "kink" not in relu.derivation("w7").prove()["delta form = diff"].detail    # output layer: sigmoid only
     assert "kink" not in derive.load(examples / "mazur_2_2_2.toml").derivation("w1").prove()["path sum = diff"].detail
+
+
+def test_a_proof_is_remembered(monkeypatch):
+    """prove_equal's answer depends on its expressions alone: the same identity is not simplified twice."""
+    import derive.core.proof as proof
+    x = sp.Symbol("x_remembered", real=True)
+    a, b = sp.exp(x) * (1 - sp.exp(x) / (1 + sp.exp(x))), sp.exp(x) / (1 + sp.exp(x))
+    calls = []
+    simplify = sp.simplify
+    monkeypatch.setattr(proof.sp, "simplify", lambda e: calls.append(e) or simplify(e))
+    first, again = derive.prove_equal(a, b), derive.prove_equal(a, b)
+    assert first == again and first.holds and first.method == "simplify" and len(calls) == 1
+    assert not derive.prove_equal(a, b + x).holds and len(calls) == 2          # another pair: proved anew

@@ -164,6 +164,7 @@ def test_the_core_loader_points_fit_specs_to_derive_fit(examples):
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
 from conftest import EXAMPLES  # noqa: E402
+from budget import draws  # noqa: E402
 
 FIT_TEXTS = [p.read_text() for p in sorted(EXAMPLES.glob("file001_*.toml"))]
 VALUES = ['"x"', "[]", "{}", "-1", "0", "1", "2.5", "1e999", "nan", "inf", "true", '"sigmoid"', '"softmax"',
@@ -188,7 +189,7 @@ def mutated_fit_texts(draw):
     return "\n".join(lines)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=draws(150), deadline=None)
 @given(mutated_fit_texts())
 def test_fuzzed_fit_specs_raise_only_spec_errors(tmp_path_factory, text):
     path = tmp_path_factory.mktemp("fuzz") / "spec.toml"

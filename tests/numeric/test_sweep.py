@@ -8,6 +8,7 @@ from hypothesis import given, reject, settings, strategies as st
 
 import derive
 import reference
+from budget import draws
 from derive.cli import main
 from derive.numeric.sweep import parse_lrs, sweep, train_copies
 from derive.numeric.train import Diverged
@@ -41,7 +42,7 @@ def test_sweep_of_n_copies_equals_n_single_runs(examples, example, dtype):
         assert r.outputs[k].tolist() == pytest.approx(single.outputs, rel=1e-6 if dtype == "float32" else 1e-15)
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=draws(15), deadline=None)
 @given(st.integers(0, 2**32 - 1), st.integers(1, 6))
 def test_random_starts_equal_single_runs(seed, copies):
     net = derive.load("worked_examples/seven_2_1.toml")
@@ -179,7 +180,7 @@ def test_buffered_sweep_equals_single_runs_with_biases_and_no_biases(examples, e
             assert r.params[name][k] == pytest.approx(value, rel=1e-12, abs=1e-12), (k, name)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=draws(30), deadline=None)
 @given(random_nets())
 def test_sweep_equals_single_runs_for_random_nets(case):
     net = derive.network(case["layers"], case["acts"], inputs=case["inputs"], targets=case["targets"],
@@ -209,3 +210,20 @@ def test_sweep_with_extreme_preactivations_stays_finite(dtype):
             warnings.simplefilter("error")
             r = sweep(net, lrs=[0.1, 0.01], epochs=5, dtype=dtype)
         assert np.all(np.isfinite(r.loss)) and all(np.all(np.isfinite(v)) for v in r.params.values())
+
+
+def test_copies_in_runs_equal_one_run_bit_for_bit(examples, monkeypatch):
+    """Many copies go in runs that fit the cache (sweep.CHUNK_BYTES): every number is the one run's."""
+    import derive.numeric.sweep as sweep_module
+    net = derive.load(examples / "mazur_2_2_2.toml")
+    whole = sweep(net, copies=50, seed=4, epochs=180, stop_below=0.01)
+    monkeypatch.setattr(sweep_module, "CHUNK_BYTES", 7 * 8)       # runs of at most 7 copies: 8 runs of 6-7
+    one_run, sizes = sweep_module._train_numpy, []
+    monkeypatch.setattr(sweep_module, "_train_numpy", lambda net, init, lrs, *a: sizes.append(lrs.size) or one_run(net, init, lrs, *a))
+    runs = sweep(net, copies=50, seed=4, epochs=180, stop_below=0.01)
+    assert sorted(set(sizes)) == [6, 7]
+    assert sum(sizes) == 50 and len(sizes) == 8
+    assert 0 < (whole.stopped_at_epoch >= 0).sum() < 50          # some copies stop, some do not
+    assert runs.stopped_at_epoch.tolist() == whole.stopped_at_epoch.tolist()
+    assert runs.loss.tolist() == whole.loss.tolist() and runs.outputs.tolist() == whole.outputs.tolist()
+    assert all(runs.params[p].tolist() == whole.params[p].tolist() for p in whole.params)

@@ -11,6 +11,7 @@ from hypothesis import given, settings, strategies as st
 
 import derive
 import reference
+from budget import draws
 from derive.cli import main
 
 
@@ -164,7 +165,7 @@ def random_nets(draw):
                 train_biases=draw(st.booleans()), lr=draw(st.floats(0.01, 1.0)))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=draws(40), deadline=None)
 @given(random_nets(), st.sampled_from(["float64", "float32"]))
 def test_one_step_is_params_minus_lr_gradients(case, dtype):
     net = derive.network(case["layers"], case["acts"], inputs=case["inputs"], targets=case["targets"],
