@@ -38,8 +38,16 @@ MESSAGE_CHARS = 600   # an error line's length at most (values inside it are cli
 COMMANDS = [gradients, chain, check, check_code, train, sweep, latex, notes, fit, exercise, grade]
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with its error line (which quotes the bad value) clipped and escaped like derive's own."""
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {clip(message, MESSAGE_CHARS)}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="derive", description="Check backpropagation by deriving it.")
+    parser = Parser(prog="derive", description="Check backpropagation by deriving it.")
     parser.add_argument("--version", action="version", version=f"derive {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:

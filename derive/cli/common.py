@@ -13,6 +13,7 @@ import numpy as np
 
 from derive.core.limits import MAX_FILE_BYTES
 from derive.core.primitives import unusual_pair
+from derive.errors import clip
 
 __all__ = ["emit_json", "strict", "spec_argument", "warn_unusual_pair"]
 
@@ -29,8 +30,8 @@ def warn_unusual_pair(path) -> None:
         return
     meant = unusual_pair(act, loss) if isinstance(act, str) and isinstance(loss, str) else None
     if meant:
-        print(f"derive: warning: {path}: a {act} output with loss {loss!r} is unusual; "
-              f"loss = {meant!r} is the usual pair", file=sys.stderr)
+        print(clip(f"derive: warning: {path}: a {act} output with loss {loss!r} is unusual; "
+                   f"loss = {meant!r} is the usual pair", 600), file=sys.stderr)
 
 
 def emit_json(obj) -> None:
