@@ -26,8 +26,8 @@ def warn_unusual_pair(path) -> None:
             return
         network = tomllib.loads(Path(path).read_text(encoding="utf-8")).get("network", {})
         act, loss = network["activations"][-1], network.get("loss", "half_sse")
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, KeyError, IndexError, TypeError, AttributeError):
-        return
+    except (OSError, ValueError, RecursionError, KeyError, IndexError, TypeError, AttributeError):
+        return           # ValueError: bad UTF-8, bad TOML, an integer past Python's digit limit: the loader says so
     meant = unusual_pair(act, loss) if isinstance(act, str) and isinstance(loss, str) else None
     if meant:
         print(clip(f"derive: warning: {path}: a {act} output with loss {loss!r} is unusual; "

@@ -1,0 +1,27 @@
+"""What the fuzz campaign (scripts/fuzz.py) found through the command line, each as its reproducer."""
+
+import pytest
+
+from derive.cli import main
+
+MAZUR = """
+[network]
+layers = [2, 2, 2]
+activations = ["sigmoid", "sigmoid"]
+[values]
+inputs = [0.05, 0.10]
+targets = [0.01, 0.99]
+weights = [0.15, 0.20, 0.25, 0.30, 0.40, 0.45, 0.50, 0.55]
+biases = [0.35, 0.60]
+learning_rate = 0.5
+"""
+
+
+@pytest.mark.parametrize("command", [["gradients"], ["check", "--numeric", "--json"], ["train", "--epochs", "2"]])
+def test_an_integer_past_pythons_digit_limit_is_one_line(tmp_path, capsys, command):
+    """The unusual-pair warning read the spec before the command and let ValueError (4300 digits) escape."""
+    spec = tmp_path / "s.toml"
+    spec.write_text(MAZUR.replace("learning_rate = 0.5", "learning_rate = " + "9" * 5000))
+    assert main([command[0], str(spec), *command[1:]]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("derive: ") and "4300 digits" in err and "Traceback" not in err
