@@ -1640,7 +1640,38 @@ def print_summary(report, top: int) -> None:
             print(f"  {n:5d}  {w[:150]}")
 
 
+def table(reports: list[dict]) -> str:
+    """The campaign's figures, added up over reports (parts run with different seeds): per row (the
+    library, then each CLI command) specs run, escapes, hangs, memory kills, clean errors, the worst time
+    and the worst memory, as a Markdown table (the format of the README's Reliability section)."""
+    rows: dict[str, dict] = {}
+    for rep in reports:
+        for c in rep["cases"]:
+            row = rows.setdefault("library" if c["kind"] == "library" else f"cli: {c['stage']}",
+                                  {"runs": 0, **{k: 0 for k in CLASSES}, "secs": 0.0, "kb": 0})
+            row["runs"] += 1
+            row[c["cls"]] += 1
+            row["secs"] = max(row["secs"], c.get("secs") or 0.0)
+            row["kb"] = max(row["kb"], c.get("maxrss_kb") or 0)
+    order = sorted(rows, key=lambda k: (k != "library", CLI_COMMANDS.index(k[5:]) if k[5:] in CLI_COMMANDS else 99))
+    lines = ["| part | specs run | escapes | hangs | memory | clean errors | ok | worst time | worst memory |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    total = {"runs": 0, **{k: 0 for k in CLASSES}, "secs": 0.0, "kb": 0}
+    for name in order:
+        r = rows[name]
+        lines.append(f"| {name} | {r['runs']} | {r['ESCAPE']} | {r['HANG']} | {r['MEMORY']} | {r['error']} | {r['ok']} "
+                     f"| {r['secs']:.1f} s | {r['kb'] / 1024:.0f} MB |")
+        for k in total:
+            total[k] = max(total[k], r[k]) if k in ("secs", "kb") else total[k] + r[k]
+    lines.append(f"| **all** | {total['runs']} | {total['ESCAPE']} | {total['HANG']} | {total['MEMORY']} | {total['error']} "
+                 f"| {total['ok']} | {total['secs']:.1f} s | {total['kb'] / 1024:.0f} MB |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
+    if argv is None and sys.argv[1:2] == ["--table"]:      # fuzz.py --table REPORT.json ...: add parts up
+        print(table([json.loads(Path(p).read_text()) for p in sys.argv[2:]]))
+        return 0
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--cases", type=int, default=10_000, help="library cases (default 10000)")
     p.add_argument("--cli-cases", type=int, default=120, help="CLI cases, stratified over the subcommands")
@@ -1667,6 +1698,7 @@ def main(argv=None) -> int:
         return 0
     report = run_campaign(cfg)
     print_summary(report, cfg.top)
+    print("\n" + table([report]))
     print(f"\nreport: {cfg.out}")
     return 1 if report["library"]["ESCAPE"] or report["cli"]["ESCAPE"] else 0
 
