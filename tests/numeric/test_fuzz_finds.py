@@ -1,0 +1,48 @@
+"""What the fuzz campaign (scripts/fuzz.py) found in the numeric stage, each as its reproducer."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import derive
+
+WIDE_SOFTMAX = """
+[network]
+layers = [2, 11]
+activations = ["softmax"]
+loss = "{loss}"
+bias = "per_neuron"
+[values]
+inputs = [-0.303, 0.086]
+targets = [{targets}]
+weights = [0.088, -0.727, -0.479, 0.813, -0.183, -0.136, -0.985, -0.729, 0.128, 0.639, -0.85, 0.959, 0.15, 0.55,
+           0.049, -0.676, 0.864, 0.308, 0.481, -0.367, 0.636, -0.382]
+biases = [-0.828, -0.168, -0.595, -0.224, 0.888, -0.188, -0.189, 0.775, -0.409, 0.13, 0.642]
+learning_rate = 0.01
+"""
+
+
+def _spec(tmp_path, loss, targets):
+    path = tmp_path / f"{loss}.toml"
+    path.write_text(WIDE_SOFTMAX.format(loss=loss, targets=", ".join(map(str, targets))))
+    return path
+
+
+def test_a_wide_softmax_with_bce_answers_and_agrees_with_the_complex_step(tmp_path):
+    """c02985 (seed 1): the output δ was cancelled as one fraction over all 11 outputs (minutes in
+    sympy.cancel). Run in a child so that a regression hangs one process, not the suite's."""
+    spec = _spec(tmp_path, "bce", [1.0, 0.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.25, 0.0, 1.0, 1.0])
+    code = (f"import derive; r = derive.check_numeric(derive.load({str(spec)!r})); "
+            "assert r.ok and all(row.ok for row in r.rows), r; print('ok')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600,
+                          env={"PYTHONPATH": str(Path(derive.__file__).parent.parent), "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+def test_a_wide_softmax_with_cross_entropy_keeps_its_stable_delta(tmp_path):
+    """Term by term the softmax + cross-entropy δ cancels to out − t: the rewrite that divides by no
+    output is still made for every output net (11 of them)."""
+    net = derive.load(_spec(tmp_path, "cross_entropy", [0.0] * 10 + [1.0]))
+    assert len(net.program.delta_rewrites) == 11
+    for symbol, expr in net.program.delta_rewrites.items():
+        assert not any(s.name.startswith("out") for s in expr.as_numer_denom()[1].free_symbols)
