@@ -1459,14 +1459,24 @@ def run_campaign(cfg) -> dict:
         if rec["cls"] in ("ESCAPE", "HANG", "MEMORY"):
             texts[rec["name"]] = text
         n = len(records)
+        if n % 500 == 0:          # a checkpoint: the figures so far survive a campaign that is killed
+            Path(cfg.out).parent.mkdir(parents=True, exist_ok=True)
+            Path(cfg.out + ".partial").write_text(json.dumps({"cases": [
+                {k: r.get(k) for k in ("name", "kind", "cls", "stage", "type", "secs", "maxrss_kb")} for r in records]}))
         if n % 100 == 0 or rec["cls"] in ("ESCAPE", "HANG", "MEMORY"):
             counts = {c: sum(r["cls"] == c for r in records) for c in CLASSES}
             extra = f"  {rec['cls']} {rec['name'][:60]} {rec.get('type', '')} @ {rec.get('stage', '')}" \
                 if rec["cls"] in ("ESCAPE", "HANG", "MEMORY") else ""
             print(f"[{time.monotonic() - started:7.1f}s] {n:5d} {counts}{extra}", flush=True)
 
+    def out_of_time() -> bool:
+        return cfg.budget_min is not None and time.monotonic() - started > 60 * cfg.budget_min
+
     def lib_gen():
         for i in range(cfg.cases):
+            if out_of_time():
+                print(f"budget of {cfg.budget_min:g} min spent: the library part stops after {i} cases", flush=True)
+                break
             name, text, fams = make_case(cfg.seed, i)
             assert free, "a slot is freed before the pool asks for the next task"
             task = LibraryTask(name, text, i, cfg, free.pop(), fams)
@@ -1495,6 +1505,9 @@ def run_campaign(cfg) -> dict:
 
     def cli_gen():
         for i in range(cfg.cli_cases):
+            if out_of_time():
+                print(f"budget of {cfg.budget_min:g} min spent: the CLI part stops after {i} cases", flush=True)
+                break
             cmd = commands[i % len(commands)]
             rng = random.Random(f"derive-fuzz-cli/{cfg.seed}/{i}")
             only = tuple(CODE_TARGETS) if cmd == "check-code" and rng.random() < 0.8 else ()
@@ -1599,8 +1612,8 @@ def summarize(records, groups, cfg, lib_secs, cli_secs) -> dict:
             warn[w] = warn.get(w, 0) + 1
     return {
         "parent_maxrss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-        "config": {k: getattr(cfg, k) for k in ("cases", "cli_cases", "seed", "timeout", "cli_timeout", "jobs", "mem_mb",
-                                                "epochs")},
+        "config": {k: getattr(cfg, k, None) for k in ("cases", "cli_cases", "seed", "timeout", "cli_timeout", "jobs",
+                                                      "mem_mb", "epochs", "budget_min", "commands")},
         "wall_s": {"library": round(lib_secs, 1), "cli": round(cli_secs, 1)},
         "library": counts("library"), "cli": counts("cli"), "cli_per_command": per_cmd,
         "worst_time": [{k: r.get(k) for k in ("name", "secs", "cls", "stage")} for r in worst_t],
@@ -1686,6 +1699,8 @@ def main(argv=None) -> int:
     p.add_argument("--no-minimize", dest="minimize", action="store_false", help="skip shrinking reproducers")
     p.add_argument("--minimize-budget", type=float, default=240.0, help="seconds for shrinking, all groups")
     p.add_argument("--top", type=int, default=25, help="groups printed in the summary")
+    p.add_argument("--budget-min", type=float, default=None,
+                   help="start no case after this many minutes; the report covers the cases run")
     p.add_argument("--commands", type=lambda t: [c.strip() for c in t.split(",")], default=None,
                    help="CLI commands to sample, comma-separated as listed in CLI_COMMANDS (default: all)")
     p.add_argument("--list", type=int, metavar="N", help="print the first N case names and sizes, run nothing")
