@@ -948,6 +948,11 @@ def _hang_location(log_text: str) -> tuple[str, str]:
     return "", inner
 
 
+def _cpu(ru) -> float:
+    """A child's CPU seconds: far below the wall-time limit, a 'hang' was a starved machine, not derive."""
+    return ru.ru_utime + ru.ru_stime
+
+
 class LibraryTask:
     def __init__(self, name, text, index, cfg, slot_dir: Path, families):
         self.name, self.text, self.index, self.cfg, self.families = name, text, index, cfg, families
@@ -989,13 +994,13 @@ class LibraryTask:
         calls = [e["call"] for e in events if "start" in e]
         last = started[-1] if started else "(startup)"
         rec = {"name": self.name, "kind": "library", "index": self.index, "families": self.families, "secs": round(secs, 3),
-               "maxrss_kb": ru.ru_maxrss, "bytes": len(self.text), "stages": stages}
+               "maxrss_kb": ru.ru_maxrss, "cpu_s": round(_cpu(ru), 2), "bytes": len(self.text), "stages": stages}
         done = any(e.get("done") for e in events)
         worst = max(stages, key=lambda e: SEVERITY[e["outcome"]], default=None)
         if killed:
             rec.update(cls="HANG", stage=last)
             rec["derive_at"], rec["at"] = _hang_location(log)
-            rec["type"], rec["msg"] = "HANG", f"over {self.cfg.timeout:g} s in {last}"
+            rec["type"], rec["msg"] = "HANG", f"over {self.cfg.timeout:g} s in {last} ({_cpu(ru):.1f} s of CPU)"
         elif os.WIFSIGNALED(status):
             sig = _signal_name(status)
             rec.update(cls="MEMORY" if sig in ("SIGKILL", "SIGXFSZ") else "ESCAPE", stage=last,
@@ -1331,6 +1336,7 @@ class CliTask:
         stderr = (self.dir / "stderr").read_bytes().decode("utf-8", errors="replace")
         rc = self.proc.returncode
         rec = {"name": self.name, "kind": "cli", "cmd": self.cmd, "argv": ["derive"] + self.argv, "rc": rc,
+               "cpu_s": round(_cpu(ru), 2),
                "families": self.families, "secs": round(secs, 3), "maxrss_kb": ru.ru_maxrss, "bytes": len(self.text),
                "stdout_bytes": len(stdout), "stderr_bytes": len(stderr), "stage": self.cmd,
                "stderr_tail": stderr[-1500:]}
@@ -1341,7 +1347,8 @@ class CliTask:
             rec["warnings"] = sorted(set(noise))[:5]
         if killed:
             dat, at = _hang_location(stderr)
-            rec.update(cls="HANG", type="HANG", msg=f"over {self.cfg.cli_timeout:g} s", derive_at=dat, at=at)
+            rec.update(cls="HANG", type="HANG", msg=f"over {self.cfg.cli_timeout:g} s ({_cpu(ru):.1f} s of CPU)",
+                       derive_at=dat, at=at)
         elif rc < 0:
             sig = _signal_name(status)
             rec.update(cls="MEMORY" if sig in ("SIGKILL", "SIGXFSZ") else "ESCAPE", type=sig,
@@ -1624,7 +1631,8 @@ def summarize(records, groups, cfg, lib_secs, cli_secs) -> dict:
                                   key=lambda d: d["stdout_bytes"] + d["stderr_bytes"] + d["files_bytes"], default=None),
         "groups": groups,
         "warnings": dict(sorted(warn.items(), key=lambda kv: -kv[1])[:30]),
-        "cases": [{k: r.get(k) for k in ("name", "kind", "cls", "stage", "type", "secs", "maxrss_kb")} for r in records],
+        "cases": [{k: r.get(k) for k in ("name", "kind", "cls", "stage", "type", "secs", "cpu_s", "maxrss_kb")}
+                  for r in records],
     }
 
 
