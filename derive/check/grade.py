@@ -6,8 +6,10 @@ line computed from it."""
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ from derive.check.exercise import spec_data
 from derive.check.hand import check_hand, decimals
 from derive.check.quantities import parse_key, printed_number
 from derive.core.spec import spec_from_dict
-from derive.errors import SpecError
+from derive.errors import OptionError, SpecError, clip
 from derive.numeric.network import Network
 
 __all__ = ["Mark", "StudentMarks", "load_key", "read_answers", "grade", "write_marks", "CREDIT"]
@@ -155,12 +157,25 @@ def _number(text: str) -> bool:
 
 
 def write_marks(path: str | Path, results: list[StudentMarks]) -> Path:
-    """The marked CSV: student,key,answer,verdict,expected,explanation, one row per answer."""
+    """The marked CSV: student,key,answer,verdict,expected,explanation, one row per answer. derive's own
+    output, replaced on each run, atomically (a temporary file, then os.replace); never through a link."""
     path = Path(path)
-    with path.open("w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["student", "key", "answer", "verdict", "expected", "explanation"])
-        for s in results:
-            for m in s.marks:
-                w.writerow([s.id, m.key, m.answer, m.verdict, repr(m.expected), m.explanation])
+    if path.is_symlink() or path.is_dir():
+        raise OptionError(f"{clip(str(path))}: is a {'symbolic link' if path.is_symlink() else 'directory'}; "
+                          "derive writes the marked answers beside ANSWERS.csv only as a file of its own")
+    rows = io.StringIO(newline="")
+    w = csv.writer(rows)
+    w.writerow(["student", "key", "answer", "verdict", "expected", "explanation"])
+    for s in results:
+        for m in s.marks:
+            w.writerow([s.id, m.key, m.answer, m.verdict, repr(m.expected), m.explanation])
+    tmp = path.with_name(f".{path.name[:80]}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(rows.getvalue(), encoding="utf-8", newline="")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise OptionError(f"cannot write {clip(str(path))} ({exc.strerror or exc})") from None
+    finally:
+        if tmp.exists():
+            tmp.unlink()
     return path

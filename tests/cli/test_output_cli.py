@@ -218,3 +218,20 @@ def test_a_killed_notes_pdf_leaves_no_scratch_folder(examples, tmp_path, fake_pd
     leftovers = [p for p in list(out_dir.rglob("*")) + list((tmp_path / "tmp").rglob("*"))
                  if "pdflatex" in p.name or p.suffix == ".tmp"]
     assert leftovers == [] and not (out_dir / "n.pdf").exists()
+
+
+def test_grade_never_writes_its_marks_through_a_link(examples, tmp_path, capsys):
+    assert main(_argv(examples, "exercise", tmp_path / "out")) == 0
+    answers = tmp_path / "answers.csv"
+    answers.write_text("student,key,answer\n01,net_h1,0.5\n")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep")
+    (tmp_path / "answers.marked.csv").symlink_to(victim)
+    capsys.readouterr()
+    assert main(["grade", str(tmp_path / "key.json"), str(answers)]) == 2
+    _one_line(capsys, "symbolic link")
+    assert victim.read_text() == "keep"
+    (tmp_path / "answers.marked.csv").unlink()
+    assert main(["grade", str(tmp_path / "key.json"), str(answers)]) == 0
+    assert (tmp_path / "answers.marked.csv").read_text().startswith("student,key,answer,verdict")
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
