@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -81,12 +82,18 @@ def run(args) -> int:
 
 def _loss_figure(result, out: Path, force: bool) -> str | None:
     """FILE-loss.png beside the document (its name, for the document), or None without matplotlib."""
-    png = check_output(out.with_name(f"{out.stem}-loss.png"), force)
+    png = check_output(out.with_name(f"{_safe_stem(out.stem)}-loss.png"), force)
     try:
         plot_fits([result], png, force=force)
     except MissingExtra:
         return None
     return png.name
+
+
+def _safe_stem(stem: str) -> str:
+    """The figure's file name as the document names it: letters, digits, '.', '_' and '-' only, so no
+    output name (`\\input{x}.tex`, `a%b.tex`, `a b.md`) becomes TeX or Markdown inside the document."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", stem).lstrip("-.") or "notes"
 
 
 def fit_spec_or_none(path: str):

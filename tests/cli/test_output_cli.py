@@ -235,3 +235,14 @@ def test_grade_never_writes_its_marks_through_a_link(examples, tmp_path, capsys)
     assert main(["grade", str(tmp_path / "key.json"), str(answers)]) == 0
     assert (tmp_path / "answers.marked.csv").read_text().startswith("student,key,answer,verdict")
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.mark.parametrize("name", ["\\input{x}.md", "a%b.md", "-o x.md", "[l](j).md"])
+def test_the_loss_figure_of_fit_notes_has_a_name_the_document_can_hold(examples, tmp_path, name):
+    """Its name is in \\includegraphics{…} / ![…](…): from the output's name, only safe characters."""
+    pytest.importorskip("matplotlib")
+    out = tmp_path / name
+    assert main(["notes", str(examples / "file001_neuron.toml"), f"--output={out}"]) == 0
+    [png] = [p for p in tmp_path.iterdir() if p.suffix == ".png"]
+    assert all(c.isalnum() or c in "._-" for c in png.name) and not png.name.startswith("-")
+    assert f"]({png.name})" in out.read_text()
