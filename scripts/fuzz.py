@@ -1038,7 +1038,7 @@ CLI_COMMANDS = ["gradients", "gradients --json", "chain", "train", "sweep", "che
 
 # --- output files: every kind of target a user (or an attacker) can name -----------------------------
 OUTPUT_KINDS = ["new", "new", "new", "exists", "exists+force", "symlink", "symlink+force", "dir+force", "under_file",
-                "missing_dir", "odd_name", "odd_name"]
+                "missing_dir", "odd_name", "odd_name", "too_long", "link_loop"]
 ODD_NAMES = ["$\\undefinedmacro$", "-o", "--force", "-shell-escape", "a b", "%x", "#1", "a\\b", "é", "{x}", "~",
              "a\nb", "x" * 200, ".hidden", "&", "_"]
 SENTINEL = b"a file the user keeps\n"
@@ -1061,6 +1061,12 @@ def _output(rng, tmp: Path, option: str, suffix: str, expect: list, kind: str | 
         rel = f"afile/{name}"
     elif kind == "missing_dir":
         rel = f"missing/{name}"
+    elif kind == "too_long":
+        rel = rng.choice(["x" * 300 + suffix, "d/" * 3000 + name])
+    elif kind == "link_loop":
+        (tmp / "loop1").symlink_to("loop2")
+        (tmp / "loop2").symlink_to("loop1")
+        rel = f"loop1/{name}"
     expect.append({"kind": kind, "path": rel, "option": option})
     argv = [f"{option}={rel}"] if rel.startswith("-") else [option, rel]
     return argv + (["--force"] if kind.endswith("force") else [])

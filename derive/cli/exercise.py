@@ -39,7 +39,11 @@ def run(args) -> int:
     if not 1 <= args.digits <= 8:
         raise OptionError(f"--digits: expected a whole number from 1 to 8, got {args.digits}")
     out = Path(args.output)
-    if out.exists() and not out.is_dir():
+    try:
+        a_file = out.exists() and not out.is_dir()
+    except OSError as exc:              # a name too long, a loop of links
+        raise OptionError(f"-o: cannot use {shown(args.output)} ({exc.strerror or exc})") from None
+    if a_file:
         raise OptionError(f"-o: expected a directory, got the file {shown(args.output)}")
     base = read_toml(args.spec)
     students = draw_students(base, args.students, args.seed, args.digits, source=args.spec)

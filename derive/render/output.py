@@ -7,6 +7,7 @@ or a kill leaves the old file or nothing, never half a file. Every refusal is on
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -31,19 +32,37 @@ def _name(path: Path) -> str:
 def check_output(path, force: bool = False, option: str = "-o") -> Path:
     """`path` as a Path when a file may be written there now; else OutputError in one line (before any work)."""
     path = Path(path)
-    if path.is_symlink():
+    target = _lstat(path, option)
+    if target is not None and stat.S_ISLNK(target.st_mode):
         raise OutputError(f"{option}: {_name(path)} is a symbolic link; derive does not write through links "
                           f"(give the target's own name, or remove the link)")
-    if path.is_dir():
+    if target is not None and stat.S_ISDIR(target.st_mode):
         raise OutputError(f"{option}: {_name(path)} is a directory; expected a file name")
-    if path.exists() and not force:
+    if target is not None and not force:
         raise OutputExists(f"{_name(path)}: exists; pass --force to overwrite it")
     parent = path.parent
-    if not parent.is_dir():
-        what = "is not a directory" if parent.exists() else "does not exist: create it first"
+    try:
+        folder = os.stat(parent)
+    except OSError as exc:
+        what = "does not exist: create it first" if isinstance(exc, FileNotFoundError) else \
+            "is not a directory" if isinstance(exc, NotADirectoryError) else f"cannot be used ({exc.strerror or exc})"
         raise OutputError(f"{option}: expected a file in an existing directory, got {_name(path)} "
-                          f"({_name(parent)} {what})")
+                          f"({_name(parent)} {what})") from None
+    if not stat.S_ISDIR(folder.st_mode):
+        raise OutputError(f"{option}: expected a file in an existing directory, got {_name(path)} "
+                          f"({_name(parent)} is not a directory)")
     return path
+
+
+def _lstat(path: Path, option: str):
+    """The path's own status (a link's, not its target's), None where nothing is there; any other
+    failure (a name too long, a loop of links, no permission) one line."""
+    try:
+        return os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        raise _refusal(path, exc, option) from None
 
 
 def _umask() -> int:

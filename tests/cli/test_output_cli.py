@@ -246,3 +246,19 @@ def test_the_loss_figure_of_fit_notes_has_a_name_the_document_can_hold(examples,
     [png] = [p for p in tmp_path.iterdir() if p.suffix == ".png"]
     assert all(c.isalnum() or c in "._-" for c in png.name) and not png.name.startswith("-")
     assert f"]({png.name})" in out.read_text()
+
+
+@pytest.mark.parametrize("command", ["train", "sweep", "fit", "notes", "exercise"])
+@pytest.mark.parametrize("bad", ["long", "deep", "loop"])
+def test_names_the_system_refuses_are_one_line(examples, tmp_path, capsys, command, bad):
+    """A name over 255 bytes, a path over PATH_MAX, a loop of links: os.stat itself raises there
+    (ENAMETOOLONG, ELOOP), which Path.exists() does not swallow."""
+    (tmp_path / "loop1").symlink_to(tmp_path / "loop2")
+    (tmp_path / "loop2").symlink_to(tmp_path / "loop1")
+    where = {"long": tmp_path / ("x" * 300), "deep": tmp_path / ("d/" * 3000) / "x",
+             "loop": tmp_path / "loop1" / "x"}[bad]
+    argv = _argv(examples, command, where)
+    if command == "exercise":
+        argv[-1] = str(where)
+    assert main(argv) == 2
+    _one_line(capsys)
