@@ -100,7 +100,7 @@ def fit_spec_or_none(path: str):
     """A spec with a [data] table (derive fit's) as a FitSpec: its notes are the matrix form; else None."""
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
+    except (OSError, ValueError, RecursionError):   # bad UTF-8 or TOML, an integer past 4300 digits
         return None          # load_network reports it, naming the file
     return load_fit_spec(path) if is_fit_spec(data) else None
 

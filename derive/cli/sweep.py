@@ -38,6 +38,8 @@ def run(args) -> int:
         raise SpecError("--lr/--copies", "exactly one of --lr RATES or --copies N")
     if args.epochs is not None and args.epochs < 1:
         raise SpecError("--epochs", "a whole number >= 1", got=args.epochs)
+    if args.seed < 0:
+        raise SpecError("--seed", "a whole number >= 0", got=args.seed)
     for key, value in (("--stop-below", args.stop_below), ("--scale", args.scale)):
         if value is not None and not math.isfinite(value):
             raise SpecError(key, "a finite number", got=value)

@@ -25,3 +25,23 @@ def test_an_integer_past_pythons_digit_limit_is_one_line(tmp_path, capsys, comma
     assert main([command[0], str(spec), *command[1:]]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("derive: ") and "4300 digits" in err and "Traceback" not in err
+
+
+def test_check_code_on_a_spec_with_a_huge_integer_is_one_line(tmp_path, capsys, examples):
+    """cli0953 (seed 2): the fit-spec sniffing that check-code shares with notes let the 4300-digit
+    ValueError escape."""
+    spec = tmp_path / "s.toml"
+    spec.write_text(MAZUR.replace("learning_rate = 0.5", "learning_rate = " + "9" * 5000))
+    code = f"{examples / 'notes_000_neural_network.py'}:gradients"
+    for argv in (["check-code", str(spec), code], ["notes", str(spec), "-o", str(tmp_path / "n.md")]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "Traceback" not in err and "4300 digits" in err
+
+
+def test_sweep_with_a_negative_seed_is_one_line(tmp_path, capsys, examples):
+    """cli1039 (seed 2): --seed -1 reached NumPy's SeedSequence (ValueError: expected non-negative integer)."""
+    assert main(["sweep", str(examples / "wikidocs_2_2_2.toml"), "--copies", "3", "--epochs", "3",
+                 "--seed", "-1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--seed" in err and ">= 0" in err
