@@ -76,7 +76,21 @@ def load_key(path: str | Path) -> dict[str, Any]:
     for i, s in enumerate(data["students"]):
         if not isinstance(s, dict) or not {"id", "values", "answers"} <= set(s):
             raise SpecError(f"students[{i}]", "an object with id, values and answers", source=source)
+        _check_student(s, f"students[{i}]", source)
     return data
+
+
+def _check_student(s: dict, key: str, source: str) -> None:
+    """A student of a key as derive exercise writes one: an id, a values table, answers that are numbers."""
+    if isinstance(s["id"], bool) or not isinstance(s["id"], (str, int)):
+        raise SpecError(f"{key}.id", "a string or a whole number", got=s["id"], source=source)
+    if not isinstance(s["values"], dict):
+        raise SpecError(f"{key}.values", "a table of the student's values", got=s["values"], source=source)
+    if not isinstance(s["answers"], dict):
+        raise SpecError(f"{key}.answers", "a table of answers by key", got=s["answers"], source=source)
+    for k, v in s["answers"].items():
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise SpecError(f"{key}.answers.{k}", "a finite number", got=v, source=source)
 
 
 def read_answers(path: str | Path) -> list[tuple[str, str, str]]:

@@ -45,3 +45,19 @@ def test_sweep_with_a_negative_seed_is_one_line(tmp_path, capsys, examples):
                  "--seed", "-1"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--seed" in err and ">= 0" in err
+
+
+@pytest.mark.parametrize("answer", [[0.5], "0.5", None, True, {"x": 1}])
+def test_grade_with_a_key_whose_answer_is_not_a_number_is_one_line(tmp_path, capsys, examples, answer):
+    """cli1363 (seed 2): a key.json answer that is a list reached float() (TypeError)."""
+    import json
+    assert main(["exercise", str(examples / "mazur_2_2_2.toml"), "--students", "1", "--seed", "1", "-o",
+                 str(tmp_path), "--no-pdf"]) == 0
+    key = json.loads((tmp_path / "key.json").read_text())
+    key["students"][0]["answers"]["net_h1"] = answer
+    (tmp_path / "key.json").write_text(json.dumps(key))
+    (tmp_path / "a.csv").write_text("student,key,answer\n01,net_h1,0.1722\n")
+    capsys.readouterr()
+    assert main(["grade", str(tmp_path / "key.json"), str(tmp_path / "a.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "answers.net_h1" in err and "a finite number" in err

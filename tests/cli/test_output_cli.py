@@ -206,7 +206,9 @@ def test_a_killed_notes_pdf_leaves_no_scratch_folder(examples, tmp_path, fake_pd
     env = dict(os.environ, FAKE_SLEEP="60", PYTHONPATH=str(examples.parent))
     proc = subprocess.Popen([sys.executable, "-m", "derive", "notes", str(examples / "seven_1_1.toml"),
                              "-o", str(out_dir / "n.tex"), "--pdf"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))   # not ignored
+                            # as a background job's is: Python then turns it into KeyboardInterrupt
     deadline = time.monotonic() + 120
     while not fake_pdflatex.exists():                     # pdflatex has started: the scratch folder exists
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
