@@ -61,3 +61,17 @@ def test_grade_with_a_key_whose_answer_is_not_a_number_is_one_line(tmp_path, cap
     assert main(["grade", str(tmp_path / "key.json"), str(tmp_path / "a.csv")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "answers.net_h1" in err and "a finite number" in err
+
+
+@pytest.mark.parametrize("spec, target, form", [
+    ("mazur_2_2_2.toml", "notes_000_neural_network.py:gradients", []),
+    ("file001_dual_layer.toml", "notes_001_dual_layer.py:gradients", ["--form", "matrices"]),
+])
+def test_check_code_points_past_the_limit_are_one_line(capsys, examples, spec, target, form):
+    """cli0098 (seed 3): --points 100000000 drew and compared 10^8 points (a hang); the documented limit
+    (derive.core.limits.MAX_POINTS) was not applied."""
+    from derive.core.limits import MAX_POINTS
+    assert main(["check-code", str(examples / spec), str(examples / target), *form,
+                 "--points", str(10**8)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"at most {MAX_POINTS}" in err

@@ -15,6 +15,7 @@ from typing import Mapping
 import numpy as np
 
 from derive.check.user_code.mistakes import diagnose_pairs, diagnose_within
+from derive.core.limits import MAX_POINTS, check_count
 from derive.errors import SpecError
 from derive.numeric.network import Network, load
 from derive.check.user_code.load import GradientFn, call_user
@@ -135,6 +136,7 @@ def check_gradients(net, fn: GradientFn, *, rtol: float = 1e-6, atol: float = 1e
         net = load(net)
     if points < 0 or not (rtol >= 0 and atol >= 0):
         raise SpecError("check_gradients", "points, rtol and atol not negative", got=(points, rtol, atol))
+    check_count(points, "points", MAX_POINTS, "a few random points test a function as well as many")
     if form not in FORMS:
         raise SpecError("form", f"one of {', '.join(FORMS)}", got=form)
     if orientation not in ORIENTATIONS:
