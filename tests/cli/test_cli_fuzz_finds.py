@@ -75,3 +75,32 @@ def test_check_code_points_past_the_limit_are_one_line(capsys, examples, spec, t
                  "--points", str(10**8)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"at most {MAX_POINTS}" in err
+
+
+DEEP_1_INPUT = """
+[network]
+layers = [1, 2, 1, 2]
+activations = ["sigmoid", "sigmoid", "softmax"]
+loss = "cross_entropy"
+bias = "shared"
+notation = "z-h-o"
+[values]
+inputs = [1.651]
+targets = [1.0, 0.0]
+weights = [-0.983, -0.581, 1.94, 1.509, -1.439, -0.944]
+biases = [1.843, -1.066, -1.617]
+learning_rate = 0.01
+"""
+
+
+def test_exercise_gives_up_drawing_in_bounded_time_with_one_line(tmp_path, capsys, monkeypatch):
+    """cli0762 (seed 3): a net whose ∂E/∂w1 stays under 10^-3 in most draws made exercise try its 5,000
+    draws (over 40 s on a loaded machine). The draws stop after DRAW_SECONDS per student (0 here)."""
+    from derive.check import exercise
+    monkeypatch.setattr(exercise, "DRAW_SECONDS", 0.0)
+    spec = tmp_path / "s.toml"
+    spec.write_text(DEEP_1_INPUT)
+    assert main(["exercise", str(spec), "--students", "1", "--seed", "9", "-o", str(tmp_path / "x"), "--no-pdf"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no readable values for student 1 within 0 s (0 draws" in err
+    assert not (tmp_path / "x" / "key.json").exists()
