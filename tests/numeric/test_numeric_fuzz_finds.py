@@ -1,8 +1,11 @@
 """What the fuzz campaign (scripts/fuzz.py) found in the numeric stage, each as its reproducer."""
 
+import math
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 import derive
 
@@ -74,3 +77,35 @@ learning_rate = 0.5
     assert singles > 2000 and not report.agree
     assert f"(single mistakes: 0 of {singles} tried within the time bound)" in report.notes
     assert mistakes._variant_cache(net.graph)[1] == {}          # nothing compiled past the bound
+
+
+def test_a_batch_whose_losses_are_plus_and_minus_infinity_is_a_spec_error(tmp_path):
+    """c00451 (seed 2): relu output with bce and negative targets: per-sample losses of -inf and +inf
+    made math.fsum raise ValueError in Network.reduce (loss() and gradients() of a batch spec)."""
+    spec = tmp_path / "b.toml"
+    spec.write_text("""
+[network]
+layers = [2, 1]
+activations = ["relu"]
+loss = "bce"
+bias = "shared"
+train_biases = false
+[values]
+inputs = [[-0.506, -0.489], [0.256, -0.957], [0.795, 0.786], [0.788, -0.414], [0.316, 0.189]]
+targets = [[-0.971], [-0.107], [0.616], [-0.263], [0.145]]
+weights = [-1.802, -0.037]
+biases = [-0.247]
+reduction = "sum"
+learning_rate = 1.0
+""")
+    net = derive.load(spec)
+    for method in (net.loss, net.gradients):
+        with pytest.raises(derive.SpecError, match="finite in float64 for every sample"):
+            method()
+
+
+def test_a_batch_sum_is_exact_and_keeps_infinities():
+    from derive.numeric.network import _sum
+    assert _sum([1e16, 1.0, -1e16]) == 1.0                       # fsum, exact
+    assert _sum([1.0, float("inf")]) == float("inf")
+    assert math.isnan(_sum([float("inf"), float("-inf")]))      # fsum raises here
