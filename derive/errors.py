@@ -2,25 +2,35 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 __all__ = ["DeriveError", "SpecError", "OptionError", "NotSupported", "UserCodeError", "Diverged", "StartsPastDtype", "clip", "shown",
            "SHOWN_CHARS"]
 
 SHOWN_CHARS = 80   # an error line shows at most this many characters of a bad key or value
 
 
-def clip(text: str, limit: int = SHOWN_CHARS) -> str:
-    """Text for one error line: control characters escaped (never a newline), at most `limit` characters."""
+_UNPRINTABLE = frozenset(("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"))
+
+
+def _escaped(ch: str) -> str:
+    """One character as an error line shows it: printable as itself, else repr-style (\\n, \\x1b, \\u2028)."""
+    if ch == "\\" or unicodedata.category(ch) not in _UNPRINTABLE or ch == " ":
+        return ch
+    return repr(ch)[1:-1]
+
+
+def clip(text: str, limit: int = SHOWN_CHARS, length: int | None = None) -> str:
+    """Text for one error line: control characters (newlines, escapes, line separators) written
+    repr-style, so a line is never split or recoloured; past `limit` characters cut with an ellipsis
+    and the text's length. `length`: the length of the original, when `text` was cut already."""
     text = str(text)
-    if len(text) > 4 * limit:
-        text = text[: 4 * limit]
-        long = True
-    else:
-        long = False
-    if any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in text):
-        text = text.encode("unicode_escape").decode("ascii")
-    if long or len(text) > limit:
-        return text[: limit - 1] + "…"
-    return text
+    length = len(text) if length is None else length
+    head = "".join(_escaped(c) for c in text[: 4 * limit])
+    if length <= limit and len(head) <= limit:
+        return head
+    tail = f"… ({length} characters)"
+    return head[: max(limit - len(tail), 8)] + tail
 
 
 def shown(value: object, limit: int = SHOWN_CHARS) -> str:
@@ -28,7 +38,7 @@ def shown(value: object, limit: int = SHOWN_CHARS) -> str:
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
         return f"an integer of about {int(value.bit_length() * 0.30103)} digits"
     if isinstance(value, str) and len(value) > 4 * limit:
-        value = value[: 4 * limit]
+        return clip(repr(value[: 4 * limit]), limit, len(value))
     if isinstance(value, (list, tuple, dict)) and len(value) > limit:
         return clip(f"{type(value).__name__} of {len(value)} items: {_head(value)}", limit)
     try:

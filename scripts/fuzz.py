@@ -180,7 +180,7 @@ TRAIN_FIELDS = {"epochs": [1, 3, 0, 10**12, 10**30, 2**63], "stop_below": [0.0, 
 @cache
 def bases() -> tuple[tuple[str, dict], ...]:
     out = []
-    for path in sorted(EXAMPLES.glob("*.toml")):
+    for path in sorted(EXAMPLES.glob("*.toml")) + sorted(EXAMPLES.glob("batches/*.toml")):   # batches: rows
         out.append((path.stem, tomllib.loads(path.read_text(encoding="utf-8"))))
     if not out:
         raise SystemExit(f"fuzz: no worked examples (*.toml) in {EXAMPLES}")
@@ -446,6 +446,42 @@ def m_injection(rng, doc):
         doc["title"] = s
 
 
+TITLES = ["$\\undefinedmacro$", "cost $x^$ and $\\frac{1}{$", "a $ b", "\\$5", "$$", "\\", "\\input{/etc/passwd}",
+          "\\{}input", "50% #1 _x_ ~^ & {}", "<script>alert(1)</script>", "**bold** [l](javascript:x)", "# h\n## h2",
+          "line\nbreak", "tab\there", "esc \x1b[31mred", "\u202eevil", "\u2028sep", "가중치 제목", "💥" * 50,
+          "\\end{document}", "\\write18{touch pwned}", "x" * 2000, "}" * 300, "\\" * 500, "$" * 301, ""]
+
+
+def m_title(rng, doc):
+    """A title that is hard to print: math text for matplotlib, LaTeX and Markdown specials, control
+    characters, long ones (the spec stays valid otherwise, so notes and --plot draw it)."""
+    doc["title"] = "".join(rng.choice(TITLES) for _ in range(rng.choice([1, 1, 2, 3])))
+
+
+def m_batch(rng, doc):
+    """Single-sample values made a batch (rows, reduction), or a batch's rows changed: counts, ragged
+    rows, no rows, many rows."""
+    vals = doc.get("values")
+    net = doc.get("network")
+    if not isinstance(vals, dict) or not isinstance(net, dict):
+        return
+    layers = net.get("layers") if isinstance(net.get("layers"), list) else [2, 2]
+    n_in = layers[0] if layers and isinstance(layers[0], int) and 0 < layers[0] < 1000 else 2
+    n_out = layers[-1] if layers and isinstance(layers[-1], int) and 0 < layers[-1] < 1000 else 2
+    rows = rng.choice([1, 2, 3, 5, 50, 0, 10_000])
+    row = lambda n: [round(rng.uniform(-1, 1), 3) for _ in range(n)]
+    vals["inputs"] = [row(n_in) for _ in range(min(rows, 200))] * (rows // 200 or 1) if rows else []
+    vals["targets"] = [row(n_out) for _ in range(len(vals["inputs"]))]
+    r = rng.random()
+    if r < 0.15 and vals["inputs"]:
+        vals["inputs"][-1] = row(n_in + 1)                          # ragged
+    elif r < 0.25:
+        vals["targets"] = vals["targets"][:-1]                     # one target row short
+    elif r < 0.3 and vals["inputs"]:
+        vals["inputs"][0] = [vals["inputs"][0]]                   # nested once more
+    vals["reduction"] = rng.choice(["mean", "mean", "sum", "max", "", 1])
+
+
 def m_combo(rng, doc):
     net = doc.get("network")
     if not isinstance(net, dict):
@@ -604,7 +640,7 @@ FAMILIES = {  # name: (function, weight)
     "resize_layers": (m_resize_layers, 8), "limit_number": (m_limit_number, 10), "hand_string": (m_hand_string, 8),
     "huge_layers": (m_huge_layers, 2), "injection": (m_injection, 6), "combo": (m_combo, 8),
     "fit_tables": (m_fit_tables, 6), "train_table": (m_train_table, 3), "values": (m_values, 8),
-    "graft": (m_graft, 2), "valid_random": (m_valid_random, 10),
+    "graft": (m_graft, 2), "valid_random": (m_valid_random, 10), "title": (m_title, 4), "batch": (m_batch, 4),
 }
 TEXT_FAMILIES = {
     "t_duplicate_line": (t_duplicate_line, 2), "t_truncate": (t_truncate, 1), "t_garbage": (t_garbage, 2),
@@ -613,7 +649,7 @@ TEXT_FAMILIES = {
 }
 BIG = {"huge_layers", "t_deep_nesting"}     # families that may make cases slow or large
 GENTLE = {"values": 4, "combo": 3, "hand_string": 3, "resize_layers": 2, "valid_random": 4, "train_table": 1,
-          "fit_tables": 2, "limit_number": 1}   # mutations that mostly keep a spec valid, so later stages run
+          "fit_tables": 2, "limit_number": 1, "title": 2, "batch": 2}   # mutations that mostly keep a spec valid, so later stages run
 
 
 def make_case(seed: int, index: int, *, small: bool = False, fit_only: bool = False, max_mutations: int = 3,
@@ -707,6 +743,16 @@ def _gradient_fn(kind, net):
     return lambda params: 1 / 0
 
 
+def _documents(net):
+    """The notes' LaTeX and Markdown documents of a net (the renderer, where this version has one)."""
+    import importlib
+    try:
+        latex = importlib.import_module("derive.render.latex")
+    except ImportError:
+        return None
+    return latex.tex(net), latex.markdown(net)
+
+
 def library_stages(path: str, text: str, rng: random.Random, epochs: int):
     """(stage, thunk, loading, call) in order; `call` is the Python that reproduces the stage (after
     `import derive`; net = derive.load(SPEC) or fit = derive.load_fit_spec(SPEC)). A clean error at a
@@ -742,6 +788,9 @@ def library_stages(path: str, text: str, rng: random.Random, epochs: int):
             d.paths if d.path_count <= 4096 else d.first_paths(256), d.delta_form, d.name, d.total
     yield "derivation", derivation, False, "[(d.path_count, d.first_paths(256), d.delta_form) for d in " \
         "(net.derivation(net.params[0]), net.derivation(net.params[-1]))]"
+    if rng.random() < 0.25:
+        yield "documents(tex, markdown)", lambda: _documents(net()), False, \
+            "import derive.render.latex as L; L.tex(net), L.markdown(net)"
     dtype, rich = rng.choice(["float64", "float32"]), rng.random() < 0.3
     yield "check_numeric", lambda: derive.check_numeric(net(), dtype=dtype, richardson=rich), False, \
         f"derive.check_numeric(net, dtype={dtype!r}, richardson={rich})"
@@ -899,6 +948,11 @@ def _hang_location(log_text: str) -> tuple[str, str]:
     return "", inner
 
 
+def _cpu(ru) -> float:
+    """A child's CPU seconds: far below the wall-time limit, a 'hang' was a starved machine, not derive."""
+    return ru.ru_utime + ru.ru_stime
+
+
 class LibraryTask:
     def __init__(self, name, text, index, cfg, slot_dir: Path, families):
         self.name, self.text, self.index, self.cfg, self.families = name, text, index, cfg, families
@@ -940,13 +994,13 @@ class LibraryTask:
         calls = [e["call"] for e in events if "start" in e]
         last = started[-1] if started else "(startup)"
         rec = {"name": self.name, "kind": "library", "index": self.index, "families": self.families, "secs": round(secs, 3),
-               "maxrss_kb": ru.ru_maxrss, "bytes": len(self.text), "stages": stages}
+               "maxrss_kb": ru.ru_maxrss, "cpu_s": round(_cpu(ru), 2), "bytes": len(self.text), "stages": stages}
         done = any(e.get("done") for e in events)
         worst = max(stages, key=lambda e: SEVERITY[e["outcome"]], default=None)
         if killed:
             rec.update(cls="HANG", stage=last)
             rec["derive_at"], rec["at"] = _hang_location(log)
-            rec["type"], rec["msg"] = "HANG", f"over {self.cfg.timeout:g} s in {last}"
+            rec["type"], rec["msg"] = "HANG", f"over {self.cfg.timeout:g} s in {last} ({_cpu(ru):.1f} s of CPU)"
         elif os.WIFSIGNALED(status):
             sig = _signal_name(status)
             rec.update(cls="MEMORY" if sig in ("SIGKILL", "SIGXFSZ") else "ESCAPE", stage=last,
@@ -980,7 +1034,100 @@ class LibraryTask:
 # ============================================================================ CLI sample
 
 CLI_COMMANDS = ["gradients", "gradients --json", "chain", "train", "sweep", "check", "check --json",
-                "check --numeric --json", "check-code", "latex", "notes", "fit"]
+                "check --numeric --json", "check-code", "latex", "notes", "fit", "exercise", "grade", "notes --pdf"]
+
+# --- output files: every kind of target a user (or an attacker) can name -----------------------------
+OUTPUT_KINDS = ["new", "new", "new", "exists", "exists+force", "symlink", "symlink+force", "dir+force", "under_file",
+                "missing_dir", "odd_name", "odd_name", "too_long", "link_loop"]
+ODD_NAMES = ["$\\undefinedmacro$", "-o", "--force", "-shell-escape", "a b", "%x", "#1", "a\\b", "é", "{x}", "~",
+             "a\nb", "x" * 200, ".hidden", "&", "_"]
+SENTINEL = b"a file the user keeps\n"
+
+
+def _output(rng, tmp: Path, option: str, suffix: str, expect: list, kind: str | None = None) -> list[str]:
+    """argv for one output file (`option` PATH), the target prepared in the slot folder `tmp`; what must
+    hold afterwards goes into `expect` (checked by CliTask.finish)."""
+    kind = kind or rng.choice(OUTPUT_KINDS)
+    name = (rng.choice(ODD_NAMES) if kind == "odd_name" else "out") + suffix
+    rel = name
+    if kind.startswith("exists"):
+        (tmp / name).write_bytes(SENTINEL)
+    elif kind.startswith("symlink"):
+        (tmp / name).symlink_to(tmp / "case.toml")
+    elif kind.startswith("dir"):
+        (tmp / name).mkdir()
+    elif kind == "under_file":
+        (tmp / "afile").write_text("")
+        rel = f"afile/{name}"
+    elif kind == "missing_dir":
+        rel = f"missing/{name}"
+    elif kind == "too_long":
+        rel = rng.choice(["x" * 300 + suffix, "d/" * 3000 + name])
+    elif kind == "link_loop":
+        (tmp / "loop1").symlink_to("loop2")
+        (tmp / "loop2").symlink_to("loop1")
+        rel = f"loop1/{name}"
+    expect.append({"kind": kind, "path": rel, "option": option})
+    argv = [f"{option}={rel}"] if rel.startswith("-") else [option, rel]
+    return argv + (["--force"] if kind.endswith("force") else [])
+
+
+GRADE_KEY: dict = {}     # the key.json grade's cases mutate (made once per campaign by derive exercise)
+
+
+def _grade_key(work: Path) -> dict:
+    """key.json of a 3-student exercise on Mazur's net, made once by the CLI itself."""
+    if not GRADE_KEY:
+        import subprocess
+        out = work / "grade-key"
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(_pkg_root().parent), os.environ.get("PYTHONPATH", "")]))
+        subprocess.run([sys.executable, "-m", "derive", "exercise", str(EXAMPLES / "mazur_2_2_2.toml"), "--students",
+                        "3", "--seed", "1", "-o", str(out), "--no-pdf", "--force"], env=env, check=True,
+                       capture_output=True)
+        GRADE_KEY.update(json.loads((out / "key.json").read_text()))
+    return copy.deepcopy(GRADE_KEY)
+
+
+def grade_case(rng, work: Path) -> tuple[str, str, list[str]]:
+    """(key.json text, answers.csv text, families) for `derive grade`: a key (mutated at times) and rows
+    of answers: right, rounded, wrong, odd numerals, unknown students and keys, ragged rows, huge cells."""
+    key = _grade_key(work)
+    fams = []
+    if rng.random() < 0.3:
+        fams.append("key")
+        for _ in range(rng.choice([1, 1, 2])):
+            ps = _paths(key)
+            if not ps:
+                break
+            p = rng.choice(ps)
+            if rng.random() < 0.3 and isinstance(p[-1], str):
+                del _parent(key, p)[p[-1]]
+            else:
+                _set(key, p, rng.choice([_weird_value(rng), _num(rng)]))
+    students = key.get("students") if isinstance(key.get("students"), list) else []
+    rows = [["student", "key", "answer"]] if rng.random() < 0.7 else []
+    for st in students:
+        answers = st.get("answers", {}) if isinstance(st, dict) and isinstance(st.get("answers"), dict) else {}
+        for k, v in answers.items():
+            r = rng.random()
+            value = (f"{v:.4f}" if isinstance(v, float) and math.isfinite(v) else str(v)) if r < 0.6 else \
+                rng.choice(HAND_STRINGS + INJECTIONS) if r < 0.85 else f"{_num(rng)}"
+            rows.append([str(st.get("id", "")), k, value])
+    for _ in range(rng.choice([0, 0, 1, 3])):
+        fams.append("odd-row")
+        rows.insert(rng.randrange(len(rows) + 1), rng.choice([[], ["01"], ["01", "net_h1"], ["99", "net_h1", "0.5"],
+                                                               ["01", rng.choice(HAND_KEYS), "0.5"],
+                                                               ["01", "net_h1", "0.5", "extra"],
+                                                               [rng.choice(INJECTIONS), "net_h1", "1"],
+                                                               ["01", "net_h1", "9" * 100_000]]))
+    text = "\n".join(",".join(_csv_cell(c) for c in row) for row in rows) + "\n"
+    if rng.random() < 0.05:
+        text = "\ufeff" + text.replace("\n", "\r\n")
+    return json.dumps(key, indent=1, default=str), text, fams or ["answers"]
+
+
+def _csv_cell(cell: str) -> str:
+    return '"' + cell.replace('"', '""') + '"' if any(c in cell for c in ',"\n\r') else cell
 _PARAMS = ["w1", "w2", "b1", "w5", "b3", "w999", "out_h1", "net_o1", "-o", "", "--json", "W1", "w0", "b0",
            "$\\undefinedmacro$", "w1 ", "<script>", "ｗ１", "E_total", "w" + "9" * 5000]
 
@@ -990,7 +1137,9 @@ CODE_TARGETS = {"mazur_2_2_2": ["notes_000_neural_network_fixed.py:gradients", "
                 "multiclass_2_2_3": ["notes_001_multiclass.py:gradients"]}
 
 
-def _cli_argv(cmd: str, rng: random.Random, spec: str, tmp: Path, fit_specs: list[str], name: str = "") -> list[str]:
+def _cli_argv(cmd: str, rng: random.Random, spec: str, tmp: Path, fit_specs: list[str], name: str = "",
+              expect: list | None = None) -> list[str]:
+    expect = [] if expect is None else expect
     weird = rng.random() < 0.35
     pick = lambda normal, odd: rng.choice(odd) if weird and rng.random() < 0.5 else normal
     if cmd.startswith("gradients"):
@@ -1007,8 +1156,8 @@ def _cli_argv(cmd: str, rng: random.Random, spec: str, tmp: Path, fit_specs: lis
                           ("--print-every", ["1", "0", "100000000000000000000"])]:
             if rng.random() < 0.2:
                 argv += [opt, rng.choice(vals)]
-        if rng.random() < 0.1:
-            argv += ["--plot", str(tmp / "loss.png")]
+        if rng.random() < 0.25:
+            argv += _output(rng, tmp, "--plot", ".png", expect)
         if rng.random() < 0.05:
             argv += ["--backend", "numba"]
         return argv + (["--json"] if rng.random() < 0.5 else [])
@@ -1024,8 +1173,8 @@ def _cli_argv(cmd: str, rng: random.Random, spec: str, tmp: Path, fit_specs: lis
                 argv += ["--scale", rng.choice(["1e308", "0", "-1", "nan"]), "--seed", rng.choice(["0", "-1", "2" * 30])]
         if rng.random() < 0.2:
             argv += ["--stop-below", rng.choice(["1e-3", "nan"])]
-        if rng.random() < 0.1:
-            argv += ["--plot", str(tmp / "sweep.png")]
+        if rng.random() < 0.25:
+            argv += _output(rng, tmp, "--plot", ".png", expect)
         return argv + (["--json"] if rng.random() < 0.5 else [])
     if cmd.startswith("check") and cmd != "check-code":
         argv = cmd.split() + [spec]
@@ -1056,29 +1205,81 @@ def _cli_argv(cmd: str, rng: random.Random, spec: str, tmp: Path, fit_specs: lis
         if rng.random() < 0.2:
             argv += ["--error-letter", "F"]
         return argv
-    if cmd == "notes":
-        out = tmp / rng.choice(["notes.tex", "notes.md", "notes.tex", "notes.txt", "missing/dir/x.tex", "-o.tex",
-                                "$\\x$.md"])
-        argv = ["notes", spec, "-o", str(out)]
-        if rng.random() < 0.2 and out.parent.is_dir():
-            out.write_text("existing\n")
-        if rng.random() < 0.3:
-            argv.append("--force")
+    if cmd.startswith("notes"):
+        pdf = "--pdf" in cmd
+        suffix = ".tex" if pdf else rng.choice([".tex", ".md", ".tex", ".md", ".txt", ""])
+        argv = ["notes", spec] + _output(rng, tmp, "-o", suffix, expect) + (["--pdf"] if pdf else [])
         if rng.random() < 0.2:
             argv += ["--digits", pick("4", ["0", "-1", "1000000"])]
+        if rng.random() < 0.1:
+            argv.append("--full")
         return argv
+    if cmd == "exercise":
+        argv = ["exercise", spec, "--students", pick(rng.choice(["1", "2", "3"]), ["0", "501", "-1", "10" * 20]),
+                "--seed", pick(str(rng.randrange(100)), ["-1", "9" * 40]), "-o", "sheets"]
+        kind = rng.choice(["new", "new", "exists", "exists+force", "file", "under_file"])
+        if kind.startswith("exists"):
+            (tmp / "sheets").mkdir()
+            (tmp / "sheets" / "key.json").write_bytes(SENTINEL)
+            expect.append({"kind": kind, "path": "sheets/key.json", "option": "-o"})
+            argv += ["--force"] if kind.endswith("force") else []
+        elif kind == "file":
+            (tmp / "sheets").write_bytes(SENTINEL)
+            expect.append({"kind": "exists", "path": "sheets", "option": "-o"})
+        elif kind == "under_file":
+            (tmp / "afile").write_text("")
+            argv[-1] = "afile/sheets"
+        if rng.random() < 0.3:
+            argv += ["--digits", pick("4", ["0", "9", "-1"])]
+        return argv + (["--no-pdf"] if rng.random() < 0.95 else [])
+    if cmd == "grade":
+        return ["grade", "key.json", "answers.csv"] + (["--json"] if rng.random() < 0.5 else [])
     if cmd == "fit":
         argv = ["fit", spec] + (rng.sample(fit_specs, 1) if rng.random() < 0.2 else [])
         argv += ["--epochs", pick(rng.choice(["1", "2"]), ["0", "-1", "1000000000000"])]
         if rng.random() < 0.2:
             argv += ["--lr", rng.choice(["0.5", "1e308", "nan", "-1"])]
-        if rng.random() < 0.2:
-            argv += ["--plot", str(tmp / "fit.png")] + (["--ymax", rng.choice(["0.6", "nan", "-1"])]
-                                                        if rng.random() < 0.5 else [])
+        if rng.random() < 0.3:
+            argv += _output(rng, tmp, "--plot", ".png", expect) + (["--ymax", rng.choice(["0.6", "nan", "-1"])]
+                                                                   if rng.random() < 0.5 else [])
         if rng.random() < 0.2:
             argv.append("--latex")
         return argv + (["--json"] if rng.random() < 0.6 else [])
     raise ValueError(cmd)
+
+
+def _empty(folder: Path) -> None:
+    """A slot folder emptied: files, links, folders (a case's outputs and prepared targets)."""
+    import shutil
+    for p in folder.iterdir():
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink()
+
+
+def _output_escape(task, rc: int) -> tuple[str, str] | None:
+    """(type, message) when a command broke a rule for output files, else None: wrote through a link,
+    replaced a file without --force, wrote onto a directory, left temporary files or pdflatex folders."""
+    d = task.dir
+    if (d / "case.toml").read_text(encoding="utf-8", errors="replace") != task.spec_text:
+        return "wrote through a symlink", "case.toml (the link's target) changed"
+    for e in task.expect:
+        p = d / e["path"]
+        if e["kind"] == "exists" and (not p.is_file() or p.read_bytes() != SENTINEL):
+            return "overwrote without --force", f"{e['option']} {e['path']}"
+        if e["kind"].startswith("symlink") and not p.is_symlink():
+            return "replaced a symlink", f"{e['option']} {e['path']}: the link is gone"
+        if e["kind"].startswith("symlink") and rc != 2:
+            return "accepted a symlink output", f"{e['option']} {e['path']}: exit {rc}, expected a refusal"
+        if e["kind"].startswith("dir") and (not p.is_dir() or rc != 2):
+            return "accepted a directory as the file", f"{e['option']} {e['path']}: exit {rc}"
+    junk = [p for p in d.rglob("*") if p.name.endswith(".tmp") or "pdflatex" in p.name or p.suffix in (".aux", ".log")]
+    tmpdir = d / "tmp"
+    junk += list(tmpdir.iterdir()) if tmpdir.is_dir() else []
+    if junk:
+        return "left temporary files", ", ".join(sorted(str(p.relative_to(d)) for p in junk))[:300]
+    return None
 
 
 def _own(stderr: str) -> str:
@@ -1110,9 +1311,10 @@ def _cli_traceback(stderr: str) -> tuple[str, str, str, str]:
 class CliTask:
     soft_kill = signal.SIGABRT      # on a timeout: PYTHONFAULTHANDLER prints where it hung, then SIGKILL
 
-    def __init__(self, name, text, argv, cmd, cfg, slot_dir: Path, families):
+    def __init__(self, name, text, argv, cmd, cfg, slot_dir: Path, families, expect=()):
         self.name, self.text, self.argv, self.cmd, self.cfg, self.families = name, text, argv, cmd, cfg, families
-        self.dir = slot_dir
+        self.dir, self.expect = slot_dir, list(expect)
+        self.spec_text = (slot_dir / "case.toml").read_text(encoding="utf-8")   # must be unchanged afterwards
 
     def launch(self) -> int:
         import subprocess
@@ -1120,6 +1322,8 @@ class CliTask:
         env["PYTHONPATH"] = os.pathsep.join([str(_pkg_root().parent)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
         env["MPLBACKEND"] = "Agg"
         env["PYTHONFAULTHANDLER"] = "1"
+        (self.dir / "tmp").mkdir(exist_ok=True)
+        env["TMPDIR"] = str(self.dir / "tmp")       # a scratch folder left behind shows up here
         mem = self.cfg.mem_mb << 20
 
         def limits():
@@ -1138,17 +1342,19 @@ class CliTask:
         stderr = (self.dir / "stderr").read_bytes().decode("utf-8", errors="replace")
         rc = self.proc.returncode
         rec = {"name": self.name, "kind": "cli", "cmd": self.cmd, "argv": ["derive"] + self.argv, "rc": rc,
+               "cpu_s": round(_cpu(ru), 2),
                "families": self.families, "secs": round(secs, 3), "maxrss_kb": ru.ru_maxrss, "bytes": len(self.text),
                "stdout_bytes": len(stdout), "stderr_bytes": len(stderr), "stage": self.cmd,
                "stderr_tail": stderr[-1500:]}
-        outputs = [p for p in self.dir.iterdir() if p.name not in ("stdout", "stderr", "case.toml")]
+        outputs = [p for p in self.dir.iterdir() if p.name not in ("stdout", "stderr", "case.toml", "tmp")]
         rec["files_bytes"] = sum(p.stat().st_size for p in outputs if p.is_file())
         noise = [l for l in stderr.splitlines() if re.search(r"Warning\b|warn\(", l)]
         if noise:
             rec["warnings"] = sorted(set(noise))[:5]
         if killed:
             dat, at = _hang_location(stderr)
-            rec.update(cls="HANG", type="HANG", msg=f"over {self.cfg.cli_timeout:g} s", derive_at=dat, at=at)
+            rec.update(cls="HANG", type="HANG", msg=f"over {self.cfg.cli_timeout:g} s ({_cpu(ru):.1f} s of CPU)",
+                       derive_at=dat, at=at)
         elif rc < 0:
             sig = _signal_name(status)
             rec.update(cls="MEMORY" if sig in ("SIGKILL", "SIGXFSZ") else "ESCAPE", type=sig,
@@ -1159,6 +1365,8 @@ class CliTask:
                        derive_at=dat, at=at)
         elif rc not in (0, 1, 2):
             rec.update(cls="ESCAPE", type=f"exit {rc}", msg=stderr.strip()[-300:], derive_at="", at="")
+        elif not killed and (broke := _output_escape(self, rc)):
+            rec.update(cls="ESCAPE", type=broke[0], msg=broke[1], derive_at="", at="")
         else:
             rec["cls"] = "error" if rc == 2 else "ok"
             if rc == 2 and not re.match(r"(derive: |usage: )", _own(stderr).lstrip()):
@@ -1264,14 +1472,24 @@ def run_campaign(cfg) -> dict:
         if rec["cls"] in ("ESCAPE", "HANG", "MEMORY"):
             texts[rec["name"]] = text
         n = len(records)
+        if n % 500 == 0:          # a checkpoint: the figures so far survive a campaign that is killed
+            Path(cfg.out).parent.mkdir(parents=True, exist_ok=True)
+            Path(cfg.out + ".partial").write_text(json.dumps({"cases": [
+                {k: r.get(k) for k in ("name", "kind", "cls", "stage", "type", "secs", "maxrss_kb")} for r in records]}))
         if n % 100 == 0 or rec["cls"] in ("ESCAPE", "HANG", "MEMORY"):
             counts = {c: sum(r["cls"] == c for r in records) for c in CLASSES}
             extra = f"  {rec['cls']} {rec['name'][:60]} {rec.get('type', '')} @ {rec.get('stage', '')}" \
                 if rec["cls"] in ("ESCAPE", "HANG", "MEMORY") else ""
             print(f"[{time.monotonic() - started:7.1f}s] {n:5d} {counts}{extra}", flush=True)
 
+    def out_of_time() -> bool:
+        return cfg.budget_min is not None and time.monotonic() - started > 60 * cfg.budget_min
+
     def lib_gen():
         for i in range(cfg.cases):
+            if out_of_time():
+                print(f"budget of {cfg.budget_min:g} min spent: the library part stops after {i} cases", flush=True)
+                break
             name, text, fams = make_case(cfg.seed, i)
             assert free, "a slot is freed before the pool asks for the next task"
             task = LibraryTask(name, text, i, cfg, free.pop(), fams)
@@ -1290,8 +1508,9 @@ def run_campaign(cfg) -> dict:
 
     # --- CLI: stratified over the commands (and the mutation families, through the case stream)
     cli_start = time.monotonic()
+    commands = [c for c in CLI_COMMANDS if not cfg.commands or c in cfg.commands]
     if cfg.cli_cases:
-        print(f"cli: {cfg.cli_cases} cases over {len(CLI_COMMANDS)} commands, {cfg.cli_timeout:g} s each", flush=True)
+        print(f"cli: {cfg.cli_cases} cases over {len(commands)} commands, {cfg.cli_timeout:g} s each", flush=True)
     fit_specs = [str(EXAMPLES / f"{n}.toml") for n, _ in _fit_bases()]
     cli_free = [work / f"cli{i}" for i in range(cfg.jobs)]
     for d in cli_free:
@@ -1299,7 +1518,10 @@ def run_campaign(cfg) -> dict:
 
     def cli_gen():
         for i in range(cfg.cli_cases):
-            cmd = CLI_COMMANDS[i % len(CLI_COMMANDS)]
+            if out_of_time():
+                print(f"budget of {cfg.budget_min:g} min spent: the CLI part stops after {i} cases", flush=True)
+                break
+            cmd = commands[i % len(commands)]
             rng = random.Random(f"derive-fuzz-cli/{cfg.seed}/{i}")
             only = tuple(CODE_TARGETS) if cmd == "check-code" and rng.random() < 0.8 else ()
             if not only and cmd not in ("fit", "notes") and rng.random() < 0.9:
@@ -1308,12 +1530,16 @@ def run_campaign(cfg) -> dict:
                                          max_mutations=rng.choice([0, 1, 1, 2]), only=only)
             assert cli_free, "a slot is freed before the pool asks for the next task"
             d = cli_free.pop()
-            for p in d.iterdir():
-                if p.is_file():
-                    p.unlink()
+            _empty(d)
             (d / "case.toml").write_text(text, encoding="utf-8")
-            argv = _cli_argv(cmd, rng, "case.toml", d, fit_specs, name)
-            task = CliTask(f"cli{i:04d}-{cmd.replace(' ', '')}-{name}", text, argv, cmd, cfg, d, fams)
+            if cmd == "grade":
+                key_text, answers, fams = grade_case(rng, work)
+                (d / "key.json").write_text(key_text, encoding="utf-8")
+                (d / "answers.csv").write_text(answers, encoding="utf-8")
+                name, text = f"c{i:05d}-grade-{'+'.join(fams)}", answers
+            expect: list = []
+            argv = _cli_argv(cmd, rng, "case.toml", d, fit_specs, name, expect)
+            task = CliTask(f"cli{i:04d}-{cmd.replace(' ', '')}-{name}", text, argv, cmd, cfg, d, fams, expect)
             current[task.name] = text
             slot_of[task.name] = d
             yield task
@@ -1399,8 +1625,8 @@ def summarize(records, groups, cfg, lib_secs, cli_secs) -> dict:
             warn[w] = warn.get(w, 0) + 1
     return {
         "parent_maxrss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-        "config": {k: getattr(cfg, k) for k in ("cases", "cli_cases", "seed", "timeout", "cli_timeout", "jobs", "mem_mb",
-                                                "epochs")},
+        "config": {k: getattr(cfg, k, None) for k in ("cases", "cli_cases", "seed", "timeout", "cli_timeout", "jobs",
+                                                      "mem_mb", "epochs", "budget_min", "commands")},
         "wall_s": {"library": round(lib_secs, 1), "cli": round(cli_secs, 1)},
         "library": counts("library"), "cli": counts("cli"), "cli_per_command": per_cmd,
         "worst_time": [{k: r.get(k) for k in ("name", "secs", "cls", "stage")} for r in worst_t],
@@ -1411,7 +1637,8 @@ def summarize(records, groups, cfg, lib_secs, cli_secs) -> dict:
                                   key=lambda d: d["stdout_bytes"] + d["stderr_bytes"] + d["files_bytes"], default=None),
         "groups": groups,
         "warnings": dict(sorted(warn.items(), key=lambda kv: -kv[1])[:30]),
-        "cases": [{k: r.get(k) for k in ("name", "kind", "cls", "stage", "type", "secs", "maxrss_kb")} for r in records],
+        "cases": [{k: r.get(k) for k in ("name", "kind", "cls", "stage", "type", "secs", "cpu_s", "maxrss_kb")}
+                  for r in records],
     }
 
 
@@ -1440,7 +1667,38 @@ def print_summary(report, top: int) -> None:
             print(f"  {n:5d}  {w[:150]}")
 
 
+def table(reports: list[dict]) -> str:
+    """The campaign's figures, added up over reports (parts run with different seeds): per row (the
+    library, then each CLI command) specs run, escapes, hangs, memory kills, clean errors, the worst time
+    and the worst memory, as a Markdown table (the format of the README's Reliability section)."""
+    rows: dict[str, dict] = {}
+    for rep in reports:
+        for c in rep["cases"]:
+            row = rows.setdefault("library" if c["kind"] == "library" else f"cli: {c['stage']}",
+                                  {"runs": 0, **{k: 0 for k in CLASSES}, "secs": 0.0, "kb": 0})
+            row["runs"] += 1
+            row[c["cls"]] += 1
+            row["secs"] = max(row["secs"], c.get("secs") or 0.0)
+            row["kb"] = max(row["kb"], c.get("maxrss_kb") or 0)
+    order = sorted(rows, key=lambda k: (k != "library", CLI_COMMANDS.index(k[5:]) if k[5:] in CLI_COMMANDS else 99))
+    lines = ["| part | specs run | escapes | hangs | memory | clean errors | ok | worst time | worst memory |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    total = {"runs": 0, **{k: 0 for k in CLASSES}, "secs": 0.0, "kb": 0}
+    for name in order:
+        r = rows[name]
+        lines.append(f"| {name} | {r['runs']} | {r['ESCAPE']} | {r['HANG']} | {r['MEMORY']} | {r['error']} | {r['ok']} "
+                     f"| {r['secs']:.1f} s | {r['kb'] / 1024:.0f} MB |")
+        for k in total:
+            total[k] = max(total[k], r[k]) if k in ("secs", "kb") else total[k] + r[k]
+    lines.append(f"| **all** | {total['runs']} | {total['ESCAPE']} | {total['HANG']} | {total['MEMORY']} | {total['error']} "
+                 f"| {total['ok']} | {total['secs']:.1f} s | {total['kb'] / 1024:.0f} MB |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
+    if argv is None and sys.argv[1:2] == ["--table"]:      # fuzz.py --table REPORT.json ...: add parts up
+        print(table([json.loads(Path(p).read_text()) for p in sys.argv[2:]]))
+        return 0
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--cases", type=int, default=10_000, help="library cases (default 10000)")
     p.add_argument("--cli-cases", type=int, default=120, help="CLI cases, stratified over the subcommands")
@@ -1455,6 +1713,10 @@ def main(argv=None) -> int:
     p.add_argument("--no-minimize", dest="minimize", action="store_false", help="skip shrinking reproducers")
     p.add_argument("--minimize-budget", type=float, default=240.0, help="seconds for shrinking, all groups")
     p.add_argument("--top", type=int, default=25, help="groups printed in the summary")
+    p.add_argument("--budget-min", type=float, default=None,
+                   help="start no case after this many minutes; the report covers the cases run")
+    p.add_argument("--commands", type=lambda t: [c.strip() for c in t.split(",")], default=None,
+                   help="CLI commands to sample, comma-separated as listed in CLI_COMMANDS (default: all)")
     p.add_argument("--list", type=int, metavar="N", help="print the first N case names and sizes, run nothing")
     cfg = p.parse_args(argv)
     cfg.out_dir = cfg.out_dir or str(Path(cfg.out).parent)
@@ -1465,6 +1727,7 @@ def main(argv=None) -> int:
         return 0
     report = run_campaign(cfg)
     print_summary(report, cfg.top)
+    print("\n" + table([report]))
     print(f"\nreport: {cfg.out}")
     return 1 if report["library"]["ESCAPE"] or report["cli"]["ESCAPE"] else 0
 

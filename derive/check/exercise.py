@@ -9,6 +9,7 @@ error, every gradient and every update, as exact (float64) values.
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -17,10 +18,11 @@ from derive.core.spec import bias_count, spec_from_dict, weight_count
 from derive.errors import DeriveError, SpecError
 from derive.numeric.network import Network
 
-__all__ = ["Student", "draw_students", "answers", "key_json", "PRE_LIMIT", "TRIES"]
+__all__ = ["Student", "draw_students", "answers", "key_json", "PRE_LIMIT", "TRIES", "DRAW_SECONDS"]
 
 PRE_LIMIT = 2.5    # |pre-activation| at most this: σ′ stays above 0.07, tanh′ above 0.03
 TRIES = 5000       # draws per student before giving up on a network whose gradients stay tiny
+DRAW_SECONDS = 15.0  # per student: a net whose gradients stay tiny is given up on in bounded time
 
 
 class NoReadableValues(DeriveError):
@@ -88,8 +90,14 @@ def draw_students(base: Mapping[str, Any], n: int, seed: int, digits: int, sourc
     n_biases = bias_count(first.layers, first.bias)
     rng = random.Random(seed)
     students, seen = [], set()
+    why = "none drawn"
     for i in range(n):
-        for _ in range(TRIES):
+        deadline = time.monotonic() + DRAW_SECONDS
+        for tries in range(1, TRIES + 1):
+            if time.monotonic() > deadline:
+                raise NoReadableValues(f"{source or 'spec'}: no readable values for student {i + 1} within "
+                                       f"{DRAW_SECONDS:g} s ({tries - 1} draws; last: {why}); try fewer --digits "
+                                       f"or a shallower network")
             values = _draw(rng, first.layers, n_biases, first.learning_rate)
             frozen = repr(values)
             if frozen in seen:

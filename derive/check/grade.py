@@ -6,8 +6,10 @@ line computed from it."""
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ from derive.check.exercise import spec_data
 from derive.check.hand import check_hand, decimals
 from derive.check.quantities import parse_key, printed_number
 from derive.core.spec import spec_from_dict
-from derive.errors import SpecError
+from derive.errors import OptionError, SpecError, clip
 from derive.numeric.network import Network
 
 __all__ = ["Mark", "StudentMarks", "load_key", "read_answers", "grade", "write_marks", "CREDIT"]
@@ -74,7 +76,21 @@ def load_key(path: str | Path) -> dict[str, Any]:
     for i, s in enumerate(data["students"]):
         if not isinstance(s, dict) or not {"id", "values", "answers"} <= set(s):
             raise SpecError(f"students[{i}]", "an object with id, values and answers", source=source)
+        _check_student(s, f"students[{i}]", source)
     return data
+
+
+def _check_student(s: dict, key: str, source: str) -> None:
+    """A student of a key as derive exercise writes one: an id, a values table, answers that are numbers."""
+    if isinstance(s["id"], bool) or not isinstance(s["id"], (str, int)):
+        raise SpecError(f"{key}.id", "a string or a whole number", got=s["id"], source=source)
+    if not isinstance(s["values"], dict):
+        raise SpecError(f"{key}.values", "a table of the student's values", got=s["values"], source=source)
+    if not isinstance(s["answers"], dict):
+        raise SpecError(f"{key}.answers", "a table of answers by key", got=s["answers"], source=source)
+    for k, v in s["answers"].items():
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise SpecError(f"{key}.answers.{k}", "a finite number", got=v, source=source)
 
 
 def read_answers(path: str | Path) -> list[tuple[str, str, str]]:
@@ -155,12 +171,25 @@ def _number(text: str) -> bool:
 
 
 def write_marks(path: str | Path, results: list[StudentMarks]) -> Path:
-    """The marked CSV: student,key,answer,verdict,expected,explanation, one row per answer."""
+    """The marked CSV: student,key,answer,verdict,expected,explanation, one row per answer. derive's own
+    output, replaced on each run, atomically (a temporary file, then os.replace); never through a link."""
     path = Path(path)
-    with path.open("w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["student", "key", "answer", "verdict", "expected", "explanation"])
-        for s in results:
-            for m in s.marks:
-                w.writerow([s.id, m.key, m.answer, m.verdict, repr(m.expected), m.explanation])
+    if path.is_symlink() or path.is_dir():
+        raise OptionError(f"{clip(str(path))}: is a {'symbolic link' if path.is_symlink() else 'directory'}; "
+                          "derive writes the marked answers beside ANSWERS.csv only as a file of its own")
+    rows = io.StringIO(newline="")
+    w = csv.writer(rows)
+    w.writerow(["student", "key", "answer", "verdict", "expected", "explanation"])
+    for s in results:
+        for m in s.marks:
+            w.writerow([s.id, m.key, m.answer, m.verdict, repr(m.expected), m.explanation])
+    tmp = path.with_name(f".{path.name[:80]}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(rows.getvalue(), encoding="utf-8", newline="")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise OptionError(f"cannot write {clip(str(path))} ({exc.strerror or exc})") from None
+    finally:
+        if tmp.exists():
+            tmp.unlink()
     return path

@@ -44,10 +44,11 @@ COMMANDS = [gradients, chain, check, check_code, train, sweep, latex, notes, fit
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """argparse with its usage errors in one line (`--epochs 1e9` is not a whole number), exit 2 as before."""
+    """argparse with its usage errors in one line (`--epochs 1e9` is not a whole number), exit 2 as before;
+    the line (which quotes the bad value) clipped and escaped like derive's own."""
 
     def error(self, message):
-        self.exit(BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(BAD_INPUT, f"{self.prog}: error: {clip(message, MESSAGE_CHARS)} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,7 +14,7 @@ from derive.core.reading import read_toml
 from derive.core.primitives import unusual_pair
 from derive.core.limits import MAX_SCALAR_WEIGHTS
 from derive.core.spec import load_spec, spec_from_dict, weight_count
-from derive.errors import SpecError
+from derive.errors import SpecError, clip
 from derive.numeric.dense import DenseNetwork, is_dense
 from derive.numeric.network import Network
 
@@ -27,8 +27,8 @@ def warn_unusual_pair(spec) -> None:
     act, loss = spec.activations[-1], spec.loss
     meant = unusual_pair(act, loss)
     if meant:
-        print(f"derive: warning: {spec.source or 'spec'}: a {act} output with loss {loss!r} is unusual; "
-              f"loss = {meant!r} is the usual pair", file=sys.stderr)
+        print(clip(f"derive: warning: {spec.source or 'spec'}: a {act} output with loss {loss!r} is unusual; "
+                   f"loss = {meant!r} is the usual pair", 600), file=sys.stderr)
 
 
 def load(path, *, matrix: bool = False) -> Network | DenseNetwork:

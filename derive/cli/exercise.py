@@ -16,8 +16,9 @@ from derive.check.exercise import draw_students, key_json
 from derive.cli.common import warn_unusual_pair
 from derive.cli.notes import compile_pdf
 from derive.core.reading import read_toml
-from derive.errors import OptionError
+from derive.errors import OptionError, shown
 from derive.render.latex import write
+from derive.render.output import check_output
 from derive.render.latex.exercise import problem_tex, solution_tex
 
 
@@ -40,24 +41,37 @@ def run(args) -> int:
     if not 1 <= args.digits <= 8:
         raise OptionError(f"--digits: expected a whole number from 1 to 8, got {args.digits}")
     out = Path(args.output)
-    if out.exists() and not out.is_dir():
-        raise OptionError(f"-o: expected a directory, got the file {args.output!r}")
+    try:
+        a_file = out.exists() and not out.is_dir()
+    except OSError as exc:              # a name too long, a loop of links
+        raise OptionError(f"-o: cannot use {shown(args.output)} ({exc.strerror or exc})") from None
+    if a_file:
+        raise OptionError(f"-o: expected a directory, got the file {shown(args.output)}")
     base = read_toml(args.spec)
     students = draw_students(base, args.students, args.seed, args.digits, source=args.spec)
     warn_unusual_pair(replace(students[0].net.spec, source=args.spec))
-    out.mkdir(parents=True, exist_ok=True)
+    _make_dir(out)
     key = out / "key.json"
-    if key.exists() and not args.force:
-        raise OptionError(f"{key}: exists; pass --force to overwrite it")
     pdf = shutil.which("pdflatex") is not None and not args.no_pdf
+    names = [f"student-{s.id}{part}" for s in students for part in ("", "-solution")]
+    for path in [key] + [out / f"{n}{ext}" for n in names for ext in ((".tex", ".pdf") if pdf else (".tex",))]:
+        check_output(path, args.force)       # every refusal before the first file is written
     title = base.get("title", "") if isinstance(base.get("title", ""), str) else ""
     for s in students:
         for name, text in ((f"student-{s.id}", problem_tex(s.net, s.id, args.digits, title)),
                            (f"student-{s.id}-solution", solution_tex(s.net, s.id, args.digits, s.answers, title))):
             tex = write(out / f"{name}.tex", text, force=args.force)
             if pdf:
-                compile_pdf(tex, tex.with_suffix(".pdf"))
+                compile_pdf(tex, tex.with_suffix(".pdf"), args.force)
     write(key, json.dumps(key_json(base, students, args.seed, args.digits), indent=2) + "\n", force=args.force)
     made = "the .tex and .pdf" if pdf else "the .tex (no pdflatex: no .pdf)"
     print(f"wrote {len(students)} sheets and {len(students)} solutions ({made}) and {key}")
     return 0
+
+
+def _make_dir(out: Path) -> None:
+    """DIR (and its parents) created where missing; a directory that cannot be made is one line."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OptionError(f"-o: cannot create the directory {shown(str(out))} ({exc.strerror or exc})") from None

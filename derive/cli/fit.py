@@ -27,6 +27,7 @@ def add_parser(sub) -> None:
     p.add_argument("--epochs", type=int, help="override [fit] epochs")
     p.add_argument("--lr", type=float, help="override [fit] learning_rate")
     p.add_argument("--plot", metavar="PNG", help="draw the loss per epoch of every spec into this PNG (matplotlib)")
+    p.add_argument("--force", action="store_true", help="overwrite the --plot PNG if it exists")
     p.add_argument("--ymax", type=float, help="top of the plot's loss axis (the notes use 0.6)")
     p.add_argument("--latex", action="store_true", help="also print the matrix-form derivation as LaTeX")
     p.add_argument("--json", action="store_true", help='print one JSON object {"runs": [...]}')
@@ -43,11 +44,11 @@ def run(args) -> int:
     if args.epochs is not None and args.epochs > MAX_EPOCHS:
         raise _usage("--epochs", f"at most {MAX_EPOCHS} (fewer epochs)", args.epochs)
     if args.plot:
-        check_png_path(args.plot)
+        check_png_path(args.plot, args.force)
     specs = [load_fit(path) for path in args.specs]
     results = [run_fit(spec, epochs=args.epochs, learning_rate=args.lr) for spec in specs]
     if args.plot:
-        plot_fits(results, args.plot, ymax=args.ymax)
+        plot_fits(results, args.plot, ymax=args.ymax, force=args.force)
     if args.json:
         emit_json({"runs": [r.to_json() for r in results]})
     else:

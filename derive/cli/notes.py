@@ -8,22 +8,26 @@ Never overwrites without --force; writes atomically.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
+import signal
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 from derive.errors import DeriveError
 from derive.cli.latex import OptionError, add_options, load_network
-from derive.core.fitspec import FitSpec, is_fit_spec
-from derive.cli.common import load_fit, read_spec
+from derive.core.fitspec import FitSpec
+from derive.cli.common import read_spec
 from derive.render.latex import markdown, tex, write
+from derive.render.output import check_output, written
 from derive.extras import MissingExtra
 from derive.numeric.fit import run_fit
 from derive.render.latex.matrix import fit_markdown, fit_tex
 from derive.render.plots import plot_fits
-import tomllib
 
 INSTALL = "apt-get install texlive-latex-base texlive-latex-recommended texlive-pictures"
 
@@ -58,10 +62,7 @@ def run(args) -> int:
         raise PdfError(f"--pdf: pdflatex not found; install it with: {INSTALL}")
     pdf = out.with_suffix(".pdf")
     for path in [out] + ([pdf] if args.pdf else []):
-        if path.exists() and not args.force:
-            raise OptionError(f"{path}: exists; pass --force to overwrite it")
-    if not out.parent.is_dir():
-        raise OptionError(f"-o: expected a file in an existing directory, got {args.output!r}")
+        check_output(path, args.force)
     loaded = read_spec(args.spec)          # the file read once, either kind
     fit = loaded if isinstance(loaded, FitSpec) else None
     if fit is not None:
@@ -75,43 +76,61 @@ def run(args) -> int:
     write(out, text, force=args.force)
     print(f"wrote {out}")
     if args.pdf:
-        compile_pdf(out, pdf)
+        compile_pdf(out, pdf, args.force)
         print(f"wrote {pdf}")
     return 0
 
 
 def _loss_figure(result, out: Path, force: bool) -> str | None:
     """FILE-loss.png beside the document (its name, for the document), or None without matplotlib."""
-    png = out.with_name(f"{out.stem}-loss.png")
-    if png.exists() and not force:
-        raise OptionError(f"{png}: exists; pass --force to overwrite it")
+    png = check_output(out.with_name(f"{_safe_stem(out.stem)}-loss.png"), force)
     try:
-        plot_fits([result], png)
+        plot_fits([result], png, force=force)
     except MissingExtra:
         return None
     return png.name
 
 
-def fit_spec_or_none(path: str):
-    """A spec with a [data] table (derive fit's) as a FitSpec: its notes are the matrix form; else None."""
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
-        return None          # load_network reports it, naming the file
-    return load_fit(path) if is_fit_spec(data) else None
+def _safe_stem(stem: str) -> str:
+    """The figure's file name as the document names it: letters, digits, '.', '_' and '-' only, so no
+    output name (`\\input{x}.tex`, `a%b.tex`, `a b.md`) becomes TeX or Markdown inside the document."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", stem).lstrip("-.") or "notes"
 
 
-def compile_pdf(tex_file: Path, pdf: Path) -> None:
-    """pdflatex in a scratch directory beside the output; the PDF moved into place only on success."""
-    scratch = tempfile.mkdtemp(dir=tex_file.parent, prefix=".derive-pdflatex-")
-    try:
-        done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error",   # in the folder: figures
-                               f"-output-directory={os.path.abspath(scratch)}", tex_file.name],
-                              capture_output=True, text=True, stdin=subprocess.DEVNULL, cwd=tex_file.parent)
-        built = Path(scratch) / (tex_file.stem + ".pdf")
+def compile_pdf(tex_file: Path, pdf: Path, force: bool = True) -> None:
+    """pdflatex on a copy of the document in a private temporary folder (outside the output's: a kill
+    leaves nothing beside the output), the PDF moved into place atomically only on success. The output
+    folder is on TEXINPUTS for its figures; the file is `document.tex` there, so no name is read as an
+    option or as TeX; shell escape is off and pdflatex never waits for input."""
+    check_output(pdf, force)
+    with _terminated_as_exit(), tempfile.TemporaryDirectory(prefix="derive-pdflatex-") as scratch:
+        shutil.copyfile(tex_file, Path(scratch) / "document.tex")
+        env = dict(os.environ, TEXINPUTS=os.path.abspath(tex_file.parent) + os.sep + os.pathsep
+                   + os.environ.get("TEXINPUTS", ""))
+        done = subprocess.run(PDFLATEX + ["document.tex"], capture_output=True, text=True, errors="replace",
+                              stdin=subprocess.DEVNULL, cwd=scratch, env=env)
+        built = Path(scratch) / "document.pdf"
         if done.returncode != 0 or not built.exists():
             first = next((l for l in done.stdout.splitlines() if l.startswith("!")), "see pdflatex's log")
             raise PdfError(f"{tex_file}: pdflatex failed: {first}")
-        os.replace(built, pdf)
+        with written(pdf, True) as tmp:
+            shutil.copyfile(built, tmp)
+
+
+PDFLATEX = ["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "-jobname=document"]
+
+
+@contextlib.contextmanager
+def _terminated_as_exit():
+    """While pdflatex runs, SIGTERM (a kill, a CI time-out) unwinds like Ctrl-C, so the temporary folder
+    is removed and pdflatex stopped; the old handler is back afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+    old = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        signal.signal(signal.SIGTERM, old)

@@ -29,6 +29,7 @@ def add_parser(sub) -> None:
     p.add_argument("--backend", choices=BACKENDS, default="python",
                    help="numpy (default) or numba (compiled, needs pip install 'derive[fast]')")
     p.add_argument("--plot", metavar="PNG", help="epochs-to-stop and final loss per copy (needs matplotlib)")
+    p.add_argument("--force", action="store_true", help="overwrite the --plot PNG if it exists")
     p.set_defaults(run=run)
 
 
@@ -37,11 +38,13 @@ def run(args) -> int:
         raise SpecError("--lr/--copies", "exactly one of --lr RATES or --copies N")
     if args.epochs is not None and args.epochs < 1:
         raise SpecError("--epochs", "a whole number >= 1", got=args.epochs)
+    if args.seed < 0:
+        raise SpecError("--seed", "a whole number >= 0", got=args.seed)
     for key, value in (("--stop-below", args.stop_below), ("--scale", args.scale)):
         if value is not None and not math.isfinite(value):
             raise SpecError(key, "a finite number", got=value)
     if args.plot:
-        check_png_path(args.plot)
+        check_png_path(args.plot, args.force)
     net = load(args.spec)
     t = net.spec.train
     with np.errstate(over="ignore", invalid="ignore"):    # a diverging copy shows as nan/inf (null in JSON)
@@ -50,7 +53,7 @@ def run(args) -> int:
                        stop_below=t.stop_below if args.stop_below is None else args.stop_below,
                        dtype=args.dtype or t.dtype, backend=args.backend, progress=None)
     if args.plot:
-        plot_sweep(result, args.plot, title=net.spec.title or str(args.spec))
+        plot_sweep(result, args.plot, title=net.spec.title or str(args.spec), force=args.force)
     if args.json:
         emit_json(result.as_json())
         return 0

@@ -28,6 +28,7 @@ def add_parser(sub) -> None:
     p.add_argument("--loss", help="train under another loss: half_sse, mse, bce, cross_entropy")
     p.add_argument("--print-every", type=int, metavar="K", help="print the notes' transcript every K epochs")
     p.add_argument("--plot", metavar="PNG", help="draw the loss curve into this PNG (needs matplotlib)")
+    p.add_argument("--force", action="store_true", help="overwrite the --plot PNG if it exists")
     p.add_argument("--backend", choices=BACKENDS, default="python",
                    help="python (default: generated Python/NumPy loop) or numba (compiled; pip install 'derive[fast]')")
     p.set_defaults(run=run)
@@ -46,7 +47,7 @@ def _check(args) -> None:
 def run(args) -> int:
     _check(args)
     if args.plot:
-        check_png_path(args.plot)
+        check_png_path(args.plot, args.force)
     net = load(args.spec, matrix=True)
     if isinstance(net, DenseNetwork):      # past the weight-by-weight limit: the matrix-form loop
         result, text = dense.train(net, args), dense.train_text
@@ -58,7 +59,7 @@ def run(args) -> int:
         text = render
     check_finite(result)
     if args.plot:
-        plot_losses(result, args.plot, title=net.spec.title or str(args.spec))
+        plot_losses(result, args.plot, title=net.spec.title or str(args.spec), force=args.force)
     if args.json:
         emit_json(result.as_json())
         return 0

@@ -286,10 +286,26 @@ def _stable_rewrites(net: Graph, bp: Backprop):
     rewrites = {}
     for n in top.nets:
         d = bp.deltas[n.name]
-        direct = sp.cancel(d.definition.xreplace(deltas))
-        if not (sp.fraction(direct)[1].free_symbols & outs):
+        direct = _out_free(d.definition.xreplace(deltas), outs)
+        if direct is not None:
             rewrites[d.symbol] = sp.collect(sp.expand(direct), list(outs))
     return logs, rewrites
+
+
+WHOLE_CANCEL_OUTS = 3   # up to this many outputs a δ that does not cancel term by term is cancelled whole
+
+
+def _out_free(expr: sp.Expr, outs: set) -> sp.Expr | None:
+    """`expr` with no output in a denominator, or None. Term by term first (each term of a δ is one
+    ∂E/∂out times one ∂out/∂net, whose outs cancel on their own): cancelling the whole sum over a wide
+    softmax builds one fraction over every output and takes minutes (softmax + bce, 11 outputs)."""
+    terms = [sp.cancel(t) for t in sp.Add.make_args(expr)]
+    if not any(sp.fraction(t)[1].free_symbols & outs for t in terms):
+        return sp.Add(*terms)
+    if len(outs) > WHOLE_CANCEL_OUTS:
+        return None
+    whole = sp.cancel(expr)
+    return None if sp.fraction(whole)[1].free_symbols & outs else whole
 
 
 def _log_lines(net: Graph, dialect: Dialect, logs=True) -> list[str]:

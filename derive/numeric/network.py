@@ -103,13 +103,24 @@ class Network:
     def gradients(self) -> dict[str, float]:
         """∂E/∂p at the spec's values for every trained parameter, by canonical name (a batch: of the
         mean or sum of the samples' losses)."""
-        grads = self.evaluation.gradients if not self.spec.samples else self.batch_gradients()
+        grads = self.evaluation.gradients if not self.spec.samples else self._finite_reduced(self.batch_gradients())
         return {name: grads[name] for name in self.trained}
 
     def loss(self) -> float:
         if self.spec.samples:
-            return self.reduce([self.program.evaluate(leaves).loss for leaves in self.sample_leaves()])
+            with np.errstate(all="ignore"):
+                per_sample = [self.program.evaluate(leaves).loss for leaves in self.sample_leaves()]
+            return self._finite_reduced({"the batch's loss": self.reduce(per_sample)})["the batch's loss"]
         return self.evaluation.loss
+
+    def _finite_reduced(self, numbers: dict[str, float]) -> dict[str, float]:
+        """A batch's reduced numbers, or the SpecError a single sample's evaluation gives for a number
+        float64 cannot hold (an infinite loss of one sample, -inf + inf over two)."""
+        bad = [k for k, v in numbers.items() if not math.isfinite(v)]
+        if bad:
+            raise SpecError("values", "numbers whose forward pass, loss and gradients stay finite in float64 "
+                            "for every sample", got=f"{bad[0]} = {numbers[bad[0]]}", source=self.spec.source)
+        return numbers
 
     # --- batches: the loss is the mean (or sum) of the samples' losses --------------------------------
     def one_sample(self, what: str) -> None:
@@ -135,8 +146,8 @@ class Network:
         """The batch's reduction of per-sample numbers or {name: number} dicts (a one-sample spec: the one)."""
         scale = 1 / len(per_sample) if self.spec.samples and self.spec.reduction == "mean" else 1.0
         if isinstance(per_sample[0], Mapping):
-            return {k: scale * math.fsum(d[k] for d in per_sample) for k in per_sample[0]}
-        return scale * math.fsum(per_sample)
+            return {k: scale * _sum([d[k] for d in per_sample]) for k in per_sample[0]}
+        return scale * _sum(per_sample)
 
     def batch_gradients(self, params: Mapping[str, float] | None = None) -> dict[str, float]:
         """∂E/∂p for every parameter, reduced over the samples, at `params` (default the spec's)."""
@@ -209,3 +220,9 @@ def network(layers, activations, *, inputs, targets, weights, biases=(), loss="h
     if table is not None:
         data["notation"] = dict(table)
     return Network(spec_from_dict(data))
+
+
+def _sum(values: list[float]) -> float:
+    """An exact sum (math.fsum) of finite numbers; with an inf or nan among them, the float sum (inf, nan),
+    where fsum would raise on -inf + inf."""
+    return math.fsum(values) if all(math.isfinite(v) for v in values) else float(sum(values))

@@ -11,20 +11,26 @@ from pathlib import Path
 
 import numpy as np
 
-from derive.errors import OptionError
+from derive.errors import OptionError, shown
 from derive.extras import require
+from derive.render.output import check_output, written
 
-__all__ = ["check_png_path", "plot_losses", "plot_sweep", "plot_fits", "loss_axis", "fit_label"]
+__all__ = ["check_png_path", "plain", "plot_losses", "plot_sweep", "plot_fits", "loss_axis", "fit_label"]
 
 
-def check_png_path(path) -> Path:
-    """Fail before any work (nothing lost) when a picture could not be written where asked."""
+def check_png_path(path, force: bool = False) -> Path:
+    """Fail before any work (nothing lost) when a picture could not be written where asked: not a .png,
+    an existing file without force, a link, a directory, a missing directory (derive.render.output)."""
     path = Path(path)
     if path.suffix.lower() != ".png":
-        raise OptionError(f"--plot: expected a file name ending in .png, got {str(path)!r}")
-    if not path.parent.is_dir():
-        raise OptionError(f"--plot: expected a file in an existing directory, got {str(path)!r}")
-    return path
+        raise OptionError(f"--plot: expected a file name ending in .png, got {shown(str(path))}")
+    return check_output(path, force, "--plot")
+
+
+def plain(text: str) -> str:
+    """User text (a title, a file name) as matplotlib shows it literally: every $ escaped, so its math-text
+    parser never reads `$\\undefined$` (which would raise) or turns a title into formulas."""
+    return str(text).replace("$", r"\$")
 
 
 def _pyplot():
@@ -32,12 +38,12 @@ def _pyplot():
     return require("matplotlib.pyplot", "matplotlib", "plot")
 
 
-def _save(fig, path) -> None:
+def _save(fig, path, force: bool = False) -> None:
+    """The figure as a PNG, atomically (a temporary file beside it, then os.replace)."""
     plt = _pyplot()
     try:
-        fig.savefig(path)
-    except OSError as exc:
-        raise OptionError(f"--plot: cannot write {str(path)!r} ({exc.strerror or exc})") from None
+        with written(path, force, "--plot") as tmp:
+            fig.savefig(tmp, format="png")
     finally:
         plt.close(fig)
 
@@ -67,7 +73,7 @@ def fit_label(result) -> str:
     return result.spec.title or (Path(result.spec.source).stem if result.spec.source else "fit")
 
 
-def plot_losses(result, path, title: str = "") -> None:
+def plot_losses(result, path, title: str = "", force: bool = False) -> None:
     """The loss of every epoch (log scale), the stop marked where the run stopped."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
@@ -79,14 +85,14 @@ def plot_losses(result, path, title: str = "") -> None:
                    label=f"stopped at epoch {result.stopped_at_epoch}")
     ax.set_xlabel("epoch (from 0)")
     ax.set_ylabel(f"loss ({scale} scale)")
-    ax.set_title(title or "training loss")
+    ax.set_title(plain(title or "training loss"))
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    _save(fig, path)
+    _save(fig, path, force)
 
 
-def plot_sweep(result, path, title: str = "") -> None:
+def plot_sweep(result, path, title: str = "", force: bool = False) -> None:
     """Per copy: epochs to stop (copies that never stopped drawn at the epoch limit) and final loss."""
     plt = _pyplot()
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 6), dpi=110, sharex=True)
@@ -111,9 +117,9 @@ def plot_sweep(result, path, title: str = "") -> None:
         bottom.set_xscale("log")
     bottom.legend(fontsize=8)
     bottom.grid(True, which="both", alpha=0.3)
-    top.set_title(title or "sweep")
+    top.set_title(plain(title or "sweep"))
     fig.tight_layout()
-    _save(fig, path)
+    _save(fig, path, force)
 
 
 def _log_lrs(result) -> bool:
@@ -124,18 +130,18 @@ def _log_lrs(result) -> bool:
     return bool((lrs > 0).all() and lrs.max() / lrs.min() > 3)
 
 
-def plot_fits(results, path, ymax: float | None = None) -> None:
+def plot_fits(results, path, ymax: float | None = None, force: bool = False) -> None:
     """Loss per epoch of data-set fits, one curve per spec (the notes' Dual vs Random figure)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
     for r in results:
-        ax.plot(range(len(r.losses)), r.losses, label=textwrap.fill(fit_label(r), 60), linewidth=1.5)
+        ax.plot(range(len(r.losses)), r.losses, label=plain(textwrap.fill(fit_label(r), 60)), linewidth=1.5)
     ax.set_xlabel("epoch")
     ax.set_ylabel(f"loss ({results[0].spec.fit.report_loss} over samples)")
     ax.set_ylim(0, ymax)
     title = results[0].spec.title if len(results) == 1 else "loss per epoch"
-    ax.set_title(textwrap.fill(title, 80), fontsize=9)
+    ax.set_title(plain(textwrap.fill(title, 80)), fontsize=9)
     ax.legend()
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    _save(fig, path)
+    _save(fig, path, force)

@@ -14,7 +14,7 @@ from typing import Mapping
 
 import numpy as np
 
-from derive.check.user_code.mistakes import diagnose, diagnose_pairs
+from derive.check.user_code.mistakes import diagnose_pairs, diagnose_within
 from derive.core.limits import MAX_POINT_VALUES, MAX_POINTS, check_count
 from derive.errors import SpecError
 from derive.numeric.network import Network, load
@@ -162,7 +162,9 @@ def diagnose_report(report: GradientReport, net, got: list, expected: list, laye
     those too, where it goes wrong (which layers agree and which do not)."""
     loose = max(report.rtol, 100 * max(float(np.finfo(g.dtype).eps) for g in got))  # float32 code: its digits
     atol = report.atol
-    report.mistakes = diagnose(net, report.points, got, rtol=loose, atol=atol)
+    report.mistakes, tried, total = diagnose_within(net, report.points, got, rtol=loose, atol=atol)
+    if tried < total:
+        report.notes.append(f"(single mistakes: {tried} of {total} tried within the time bound)")
     report.scale = common_scale(got, expected, loose, atol)
     report.low_precision = _low_precision(report, got)
     if report.mistakes or report.scale is not None or report.low_precision:

@@ -14,6 +14,7 @@ import functools
 import numpy as np
 
 from derive.core.primitives import LOSSES
+from derive.core.limits import MAX_POINTS, check_count
 from derive.check.user_code.compare import (GradientReport, common_scale, compare_points, check_gradients, locate,
                                             random_points)
 from derive.check.user_code.matrix_form import matrix_caller
@@ -64,6 +65,7 @@ def check_dataset(fit: FitSpec, fn, *, orientation: str = "out_in", batch: int |
                   atol: float = 1e-9, points: int = 0, seed: int = 0, data=None) -> GradientReport:
     """fn(weights, biases, X, Y) -> (dweights, dbiases) against the matrix derivation on the first
     `batch` training samples (default all) at the [init] point and `points` random points near it."""
+    check_count(points, "points", MAX_POINTS, "a few random points test a function as well as many")
     data = data if data is not None else prepare(fit.data)
     m = len(data.X_train) if batch is None else batch
     if m > len(data.X_train):

@@ -10,6 +10,7 @@ formula. `diagnose` reports every variant whose numbers equal the user's.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Mapping
@@ -21,10 +22,11 @@ from derive.core.graph import Graph, Node, Role
 from derive.core.primitives import ACTIVATIONS, Activation, LOSSES
 from derive.check.user_code.mistaken import Compiled, Grads, Rewrite
 
-__all__ = ["Mistake", "Rewrite", "Match", "MISTAKES", "variants", "mistaken_gradients", "diagnose", "diagnose_pairs",
+__all__ = ["Mistake", "Rewrite", "Match", "MISTAKES", "variants", "mistaken_gradients", "diagnose", "diagnose_within", "diagnose_pairs",
            "PAIR_SECONDS", "scopes", "scope_label"]
 
-PAIR_SECONDS = 5.0    # the most time spent trying two mistakes at once (single ones are always all tried)
+PAIR_SECONDS = 5.0    # the most time spent trying two mistakes at once
+SINGLE_SECONDS = 5.0   # the most time spent trying single mistakes (a small net's all take well under a second)
 
 
 @dataclass(frozen=True)
@@ -332,9 +334,17 @@ def variants(g: Graph) -> list[tuple[Mistake, Rewrite]]:
 
 
 @lru_cache(maxsize=8)
-def _compiled_variants(g: Graph) -> list[tuple[Mistake, Rewrite, Compiled]]:
-    """Every variant compiled once per graph (property tests diagnose the same network many times)."""
-    return [(m, rw, Compiled(g, rw)) for m, rw in variants(g)]
+def _variant_cache(g: Graph) -> tuple[list[tuple[Mistake, Rewrite]], dict[int, Compiled]]:
+    """Every variant of a graph, and those compiled so far (property tests diagnose the same network
+    many times; a deep net has thousands of variants, compiled only as far as a time bound reaches)."""
+    return variants(g), {}
+
+
+def _compiled_variant(g: Graph, i: int) -> Compiled:
+    singles, compiled = _variant_cache(g)
+    if i not in compiled:
+        compiled[i] = Compiled(g, singles[i][1])
+    return compiled[i]
 
 
 def _leaves(net, params: Mapping[str, float]) -> dict[str, float]:
@@ -365,8 +375,21 @@ def mistaken_gradients(net, name: str, where: str | None = None,
 
 def diagnose(net, points: list[Mapping[str, float]], got: list[Grads], *, rtol: float, atol: float) -> list[Match]:
     """Every mistake variant whose gradients equal the user's at every point (on the keys they returned)."""
-    matches = []
-    for mistake, rw, compiled in _compiled_variants(net.graph):
+    return diagnose_within(net, points, got, rtol=rtol, atol=atol, seconds=None)[0]
+
+
+def diagnose_within(net, points: list[Mapping[str, float]], got: list[Grads], *, rtol: float, atol: float,
+                    seconds: float | None = SINGLE_SECONDS) -> tuple[list[Match], int, int]:
+    """diagnose(), trying the variants in library order until `seconds` have passed (None: all):
+    (matches, variants tried, variants in all). A 2-wide, 25-deep net has 2,500 of them."""
+    singles = _variant_cache(net.graph)[0]
+    deadline = None if seconds is None else time.monotonic() + seconds
+    matches, tried = [], 0
+    for i, (mistake, rw) in enumerate(singles):
+        if deadline is not None and time.monotonic() > deadline:
+            break
+        tried += 1
+        compiled = _compiled_variant(net.graph, i)
         if all(_same(_evaluate(compiled, net, p), mine, rtol, atol) for p, mine in zip(points, got)):
             matches.append(Match(mistake, rw.where))
     m = len(net.spec.samples)
@@ -375,7 +398,7 @@ def diagnose(net, points: list[Mapping[str, float]], got: list[Grads], *, rtol: 
         right = [derived(net, p) for p in points]
         if all(_same({n: k * v for n, v in r.items()}, mine, rtol, atol) for r, mine in zip(right, got)):
             matches.append(Match(BATCH_REDUCTION, f"{'summed' if k == m else 'averaged'}, m = {m}"))
-    return matches
+    return matches, tried, len(singles)
 
 
 def derived(net, params: Mapping[str, float]) -> Grads:
@@ -402,9 +425,11 @@ def diagnose_pairs(net, points: list[Mapping[str, float]], got: list[Grads], *, 
                    seconds: float = PAIR_SECONDS) -> tuple[list[Match], int, int]:
     """Pairs of different mistakes whose joint numbers equal the user's, tried in library order until
     `seconds` have passed: (matches, pairs tried, pairs in all)."""
-    singles = variants(net.graph)
-    pairs = [(i, j) for i in range(len(singles)) for j in range(i + 1, len(singles))
-             if singles[i][0].name != singles[j][0].name]
+    singles = _variant_cache(net.graph)[0]
+    pairs = ((i, j) for i in range(len(singles)) for j in range(i + 1, len(singles))
+             if singles[i][0].name != singles[j][0].name)      # lazily: a deep net has millions
+    per_name = Counter(m.name for m, _ in singles)
+    total = (len(singles) ** 2 - sum(c * c for c in per_name.values())) // 2
     deadline = time.monotonic() + seconds
     matches, tried = _with_batch_reduction(net, points, got, rtol, atol, deadline)
     for i, j in pairs:
@@ -418,7 +443,7 @@ def diagnose_pairs(net, points: list[Mapping[str, float]], got: list[Grads], *, 
         compiled = Compiled(net.graph, joint)
         if all(_same(_evaluate(compiled, net, p), mine, rtol, atol) for p, mine in zip(points, got)):
             matches.append(Match(m1, r1.where, Match(m2, r2.where)))
-    return matches, tried, len(pairs) + (len(singles) if len(net.spec.samples) > 1 else 0)
+    return matches, tried, total + (len(singles) if len(net.spec.samples) > 1 else 0)
 
 
 def _with_batch_reduction(net, points, got, rtol, atol, deadline) -> tuple[list[Match], int]:
@@ -430,10 +455,11 @@ def _with_batch_reduction(net, points, got, rtol, atol, deadline) -> tuple[list[
     k = m if net.spec.reduction == "mean" else 1 / m
     reduction = Match(BATCH_REDUCTION, f"{'summed' if k == m else 'averaged'}, m = {m}")
     matches, tried = [], 0
-    for mistake, rw, compiled in _compiled_variants(net.graph):
+    for i, (mistake, rw) in enumerate(_variant_cache(net.graph)[0]):
         if time.monotonic() > deadline:
             break
         tried += 1
+        compiled = _compiled_variant(net.graph, i)
         scaled = ({n: k * v for n, v in _evaluate(compiled, net, p).items()} for p in points)
         if all(_same(theirs, mine, rtol, atol) for theirs, mine in zip(scaled, got)):
             matches.append(Match(mistake, rw.where, reduction))

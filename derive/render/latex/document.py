@@ -7,11 +7,9 @@ atomically and refuses to overwrite without `force`.
 
 from __future__ import annotations
 
-import os
-import tempfile
+import re
 from pathlib import Path
 
-from derive.errors import DeriveError
 from derive.core.graph import Role
 from derive.core.primitives import ACTIVATIONS, LOSSES
 from derive.render.latex.blocks import (Equation, Figure, Heading, Row, Table, Text, equation_md, equation_tex,
@@ -23,6 +21,7 @@ from derive.render.latex.identities import identity_blocks, identity_names
 from derive.render.latex.names import latex_name, style_of
 from derive.render.latex.printer import latex, number, with_numbers
 from derive.render.latex.sheets import sheet_blocks
+from derive.render.output import OutputExists, write_atomic
 from derive.render.latex.steps import ALL_STEPS, STEP_TITLES, Numbers, _bracket, changed_value, step_equations
 
 __all__ = ["blocks", "tex", "markdown", "render_tex", "render_markdown", "write", "PREAMBLE", "MAX_PATHS"]
@@ -49,10 +48,6 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 def _loss_name(loss: str) -> str:
     """The loss in words, as its registry entry gives them."""
     return LOSSES[loss].words
-
-
-class OutputExists(DeriveError):
-    """The output file exists and --force was not given."""
 
 
 def _forward(net, nums: Numbers) -> list:
@@ -161,11 +156,28 @@ def blocks(net, digits: int = 3, which=ALL_STEPS, full: bool = False) -> list:
     return out
 
 
+_TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_", "{": r"\{",
+                "}": r"\}", "$": r"\$", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+                "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}"}
+
+
 def _escape(text: str) -> str:
-    for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("#", r"\#"), ("_", r"\_"),
-                 ("{", r"\{"), ("}", r"\}"), ("$", r"\$"), ("~", r"\textasciitilde{}"), ("^", r"\^{}")):
-        text = text.replace(a, b)
-    return text
+    """User text (a title) as LaTeX prints it literally: each special character replaced once, in one pass
+    (replacing \\ first and then { would break \\textbackslash{} into \\textbackslash\\{\\}), control
+    characters and line breaks as spaces."""
+    text = re.sub(r"[\x00-\x1f\x7f]+", " ", text)
+    return re.sub(r"[\\&%#_{}$~^<>|]", lambda m: _TEX_SPECIAL[m.group()], text)
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#|~$])")
+
+
+def md_escape(text: str) -> str:
+    """User text (a title) for a Markdown heading: HTML's &, < and > as entities (no tag, no script passes),
+    Markdown's and MathJax's punctuation backslash-escaped, line breaks as spaces (a heading is one line)."""
+    text = re.sub(r"[\x00-\x1f\x7f]+", " ", text)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", text)
 
 
 def tex(net, digits: int = 3, which=ALL_STEPS, full: bool = False) -> str:
@@ -200,7 +212,7 @@ def markdown(net, digits: int = 3, which=ALL_STEPS, full: bool = False) -> str:
 
 def render_markdown(title: str, content: list) -> str:
     """Blocks as Markdown with $$ blocks."""
-    parts = [f"# {title}", ""]
+    parts = [f"# {md_escape(title)}", ""]
     for b in content:
         if isinstance(b, Heading):
             parts += ["#" * (b.level + 1) + " " + b.text, ""]
@@ -215,25 +227,7 @@ def render_markdown(title: str, content: list) -> str:
     return "\n".join(parts)
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def write(path: str | Path, text: str, force: bool = False) -> Path:
-    """Write `text` to `path` atomically (temporary file, then os.replace); never overwrite without force."""
-    path = Path(path)
-    if path.exists() and not force:
-        raise OutputExists(f"{path}: exists; pass --force to overwrite it")
-    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())   # mkstemp makes 0600; a written document gets the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    """Write `text` to `path` atomically; never overwrite without force, never through a link or onto a
+    directory (derive.render.output)."""
+    return write_atomic(path, text, force)
