@@ -15,7 +15,7 @@ from derive.errors import SpecError
 __all__ = ["MAX_FILE_BYTES", "MAX_TITLE_CHARS", "MAX_HAND_CHARS", "MAX_HAND_EXPONENT", "MAX_LAYERS",
            "MAX_LAYER_SIZE", "MAX_WEIGHTS", "MAX_SCALAR_WEIGHTS", "check_scalar_size", "MAX_SAMPLES", "MAX_PATHS",
            "MAX_EPOCHS", "MAX_COPIES", "MAX_POINTS", "MAX_POINT_VALUES", "MAX_SEED", "MAX_SCALE", "numeral",
-           "seed_number", "check_layers", "check_count"]
+           "seed_number", "check_layers", "check_count", "MAX_TRAIN_WORK", "MAX_SWEEP_WORK", "check_work"]
 
 MAX_FILE_BYTES = 2_000_000      # a spec file
 MAX_TITLE_CHARS = 1_000         # title, data-set names and other free text
@@ -29,6 +29,8 @@ MAX_SAMPLES = 1_000             # rows of a batch spec's values.inputs (a data s
 MAX_PATHS = 256                 # chain-rule paths chain/latex/notes write out; past it: the δ form
 MAX_EPOCHS = 10_000_000         # train/fit epochs
 MAX_COPIES = 100_000            # sweep --copies
+MAX_TRAIN_WORK = 200_000_000    # train, one net: epochs × parameters × samples (about 30 s of the Python loop)
+MAX_SWEEP_WORK = 10_000_000_000  # sweep: epochs × parameters × samples × copies (about 30 s of NumPy)
 MAX_POINTS = 10_000             # check-code --points
 MAX_POINT_VALUES = 20_000_000   # check-code: (points + 1) × parameters, the gradients compared in all
 MAX_SCALE = 1e300               # sweep --scale (uniform weights in ±scale; 2·scale must be a double)
@@ -90,3 +92,12 @@ def check_count(value: int, key: str, limit: int, instead: str) -> int:
     if value > limit:
         raise SpecError(key, f"at most {limit} ({instead})", got=value)
     return value
+
+
+def check_work(epochs: int, per_epoch: int, key: str, limit: int, instead: str, source: str | None = None) -> int:
+    """A run's epochs within its work limit (epochs × the parameter updates of one epoch): a long run is
+    refused before it starts, in one line giving the most epochs this net may take."""
+    if epochs * per_epoch > limit:
+        raise SpecError(key, f"at most {max(1, limit // per_epoch):,} epochs here ({per_epoch:,} parameter updates an "
+                             f"epoch, at most {limit:.0e} in all; {instead})", got=epochs, source=source)
+    return epochs

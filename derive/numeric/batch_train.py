@@ -13,9 +13,10 @@ import time
 
 import numpy as np
 
+from derive.core.limits import MAX_TRAIN_WORK, check_work
 from derive.core.reading import DTYPES
 from derive.errors import SpecError
-from derive.numeric.train import LoopSpec, TrainResult, _by_neuron, _check_settings, compiled_loop, forward_function
+from derive.numeric.train import LoopSpec, TrainResult, by_neuron, check_settings, compiled_loop, forward_function
 
 __all__ = ["train_batch"]
 
@@ -27,7 +28,9 @@ def train_batch(net, *, epochs: int, lr: float, stop_below: float | None = None,
         raise SpecError("dtype", f"one of {', '.join(DTYPES)}", got=dtype)
     if backend != "python":
         raise SpecError("backend", "python for a batch spec (numba trains one sample)", got=backend)
-    _check_settings(epochs, lr, stop_below, print_every)
+    check_settings(epochs, lr, stop_below, print_every)
+    check_work(epochs, len(net.trained) * len(net.spec.samples), "epochs", MAX_TRAIN_WORK,
+               "fewer epochs, or stop_below", net.spec.source)
     ftype = np.dtype(dtype).type
     state = _state(net, ftype)
     mean = net.spec.reduction == "mean"
@@ -84,7 +87,7 @@ def _transcript(net, out):
     graph = net.graph
     outs = [o.name for o in graph.outputs]
     trained = [p.name for p in graph.trained_params]
-    order = [trained.index(name) for name in _by_neuron(graph) if name in trained]
+    order = [trained.index(name) for name in by_neuron(graph) if name in trained]
 
     def report(epoch, ys, ps):
         lines = [f"epoch = {epoch}"]

@@ -144,14 +144,15 @@ def run_fit(spec: FitSpec, *, epochs: int | None = None, learning_rate: float | 
     params = initial_params(spec, dtype)
     names = list(params)
     loop = _per_sample if spec.fit.updates == "per_sample" else _full_batch
-    with np.errstate(over="ignore", invalid="ignore"):     # divergence is reported below, once
+    with np.errstate(all="ignore"):     # divergence (or a log of 0) is reported below, once, never warned
         losses = loop(step, data.X_train, data.Y_train, [params[n] for n in names], lr, epochs, spec)
     _check_finite(losses, params, spec, lr)
     if spec.fit.report_loss == "mean":
         losses = [value / len(data.X_train) for value in losses]
     accuracy = None
     if data.X_test is not None and data.task != "regression":
-        Z = forward(data.X_test, *[params[n] for n in names])
+        with np.errstate(all="ignore"):     # finite parameters can still overflow on a test row: z = ±inf classifies
+            Z = forward(data.X_test, *[params[n] for n in names])
         accuracy = _accuracy(Z, data.Y_test, data.task)
     result = FitResult(spec, params, losses, accuracy, len(data.X_train),
                        0 if data.X_test is None else len(data.X_test), epochs, lr)

@@ -23,7 +23,7 @@ import numpy as np
 from derive.core.primitives import LOSSES
 from derive.core.reading import DTYPES
 from derive.errors import Diverged, SpecError, StartsPastDtype
-from derive.core.limits import MAX_EPOCHS, check_count
+from derive.core.limits import MAX_EPOCHS, MAX_TRAIN_WORK, check_count, check_work
 from derive.extras import MissingExtra, require
 from derive.numeric.buffers import buffered_lines
 from derive.numeric.codegen import NUMPY, PLAIN, RUNTIME, SCALAR, SCALAR_RUNTIME, Dialect, Program, needed_lines
@@ -192,7 +192,8 @@ def train_network(net, *, epochs: int, lr: float, stop_below: float | None = Non
     `lr_key` names where the learning rate came from (values.learning_rate, --lr) in a divergence's line."""
     if dtype not in DTYPES:
         raise SpecError("dtype", f"one of {', '.join(DTYPES)}", got=dtype)
-    _check_settings(epochs, lr, stop_below, print_every)
+    check_settings(epochs, lr, stop_below, print_every)
+    check_work(epochs, len(net.trained), "epochs", MAX_TRAIN_WORK, "fewer epochs, or stop_below", net.spec.source)
     if backend in COMPILED:
         if dtype != "float64" or print_every is not None:
             raise SpecError("backend", f"python for float32 or a transcript ({backend} runs float64, silently)",
@@ -303,7 +304,8 @@ def falling_back(plain, stable):
     return loop
 
 
-def _check_settings(epochs, lr, stop_below, print_every) -> None:
+def check_settings(epochs, lr, stop_below, print_every) -> None:
+    """The loop's settings checked before it starts (one SpecError line each); shared with batch_train."""
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise SpecError("epochs", "a whole number >= 1", got=epochs)
     check_count(epochs, "epochs", MAX_EPOCHS, "fewer epochs, or stop_below")
@@ -385,7 +387,7 @@ def _transcript(net, out):
     graph = net.graph
     outs = [o.name for o in graph.outputs]
     trained = [p.name for p in graph.trained_params]
-    order = [trained.index(name) for name in _by_neuron(graph) if name in trained]
+    order = [trained.index(name) for name in by_neuron(graph) if name in trained]
 
     def report(epoch, ys, ps):
         lines = [f"epoch = {epoch}"] + [f" {n} : {float(v):.3f}" for n, v in zip(outs, ys)]
@@ -395,7 +397,7 @@ def _transcript(net, out):
     return report
 
 
-def _by_neuron(graph) -> list[str]:
+def by_neuron(graph) -> list[str]:
     """Parameter names layer by layer, neuron by neuron: the weights into a neuron, then its bias."""
     params = {p.name for p in graph.params}
     seen: list[str] = []
