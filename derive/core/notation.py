@@ -163,6 +163,8 @@ def notation_from_table(table: Mapping[str, Any], base: str = "net-out", key: st
         raise SpecError(f"{key}.first_layer", "a whole number >= 0", got=first)
     latex = {r: t for r, t in PRESETS[base].get("latex", {}).items() if r not in table}  # kept roles only
     latex.update(_latex(table.get("latex", {}), key))
+    for role, tex in latex.items():
+        _latex_fields_named(role, tex, merged.get(role, ""), key)
     for text in ("name", "description"):
         if not isinstance(merged.get(text, ""), str):
             raise SpecError(f"{key}.{text}", "a string", got=merged[text])
@@ -175,6 +177,22 @@ def _flag(value, key):
     if not isinstance(value, bool):
         raise SpecError(key, "true or false", got=value)
     return value
+
+
+_LATEX_FIELD = re.compile(r"\{(l|j|k|n|label)\}")
+
+
+def _latex_fields_named(role: str, tex: str, name: str, key: str) -> None:
+    """A role's LaTeX template uses only the placeholders its name template has (the numbers come from the
+    name): `latex.target = "t_{j}"` beside a name template without {j} has no j to write."""
+    if role not in ROLES or not name:
+        return
+    have = set(fields_of(name, f"{key}.{role}", ROLES[role][1]))
+    missing = [f for f in _LATEX_FIELD.findall(tex) if f not in have]
+    if missing:
+        known = " ".join(f"{{{f}}}" for f in sorted(have)) or "none"
+        raise SpecError(f"{key}.latex.{role}", f"only the placeholders of the name template {key}.{role} "
+                        f"({name!r}: {known})", got=tex)
 
 
 def _latex(table, key) -> dict[str, str]:

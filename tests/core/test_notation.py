@@ -1,12 +1,17 @@
 """Notations as data: the nielsen preset, a notation written in a spec, and what a bad template is told."""
 
+from pathlib import Path
+
 import pytest
 
 import derive
+from derive.cli import main
 from derive.core.notation import NOTATIONS, PRESETS, notation_from_table
 from derive.core.spec import spec_from_dict
 from derive.errors import SpecError
 from reference import gradients as reference_gradients
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "worked_examples"
 
 FILE_000 = dict(inputs=[0.05, 0.10], targets=[0.01, 0.99], weights=[0.15, 0.20, 0.25, 0.30, 0.40, 0.45, 0.50, 0.55],
                 biases=[0.35, 0.60], learning_rate=0.5)
@@ -119,3 +124,24 @@ def test_a_notation_table_from_python():
     net = derive.network([2, 1], ["sigmoid"], inputs=[1, 2], targets=[0.5], weights=[0.1, 0.2], biases=[0.3],
                          notation={"activation": "yhat{j}", "error": "L", "output_error": ""})
     assert net.graph.outputs[0].name == "yhat1" and net.graph.total.name == "L"
+
+
+def test_a_latex_template_may_use_only_its_name_templates_placeholders():
+    """Campaign find (seed 5, cli0059): a [notation] table without `target` keeps the base's name
+    template target_{label}, while its latex.target is "t_{j}": no j to write, a KeyError in notes."""
+    table = {"target": "t{j}", "latex": {"target": "t_{j}"}}
+    assert notation_from_table(table).latex == (("target", "t_{j}"),)
+    with pytest.raises(SpecError) as err:
+        notation_from_table({"latex": {"target": "t_{j}"}})
+    assert err.value.key == "notation.latex.target" and "target_{label}" in str(err.value)
+
+
+def test_the_campaign_spec_is_one_line_not_a_crash(tmp_path, capsys):
+    spec = tmp_path / "bishop_without_target.toml"
+    text = (EXAMPLES / "bishop_2_2_2.toml").read_text()
+    lines = [ln for ln in text.splitlines() if ln != 'target = "t{j}"']   # the name template only
+    spec.write_text("\n".join(lines) + "\n")
+    assert 'target = "t_{j}"' in spec.read_text() and len(lines) == len(text.splitlines()) - 1
+    assert main(["notes", str(spec), "-o", str(tmp_path / "out.tex")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "notation.latex.target" in err
