@@ -1619,10 +1619,11 @@ def summarize(records, groups, cfg, lib_secs, cli_secs) -> dict:
     per_cmd = {}
     for r in cli:
         per_cmd.setdefault(r["cmd"], {c: 0 for c in CLASSES})[r["cls"]] += 1
-    warn = {}
+    warn, warned_in = {}, {}
     for r in records:
         for w in r.get("warnings", []):
             warn[w] = warn.get(w, 0) + 1
+            warned_in.setdefault(w, []).append(r["name"])   # the cases to rerun for a warning, first few
     return {
         "parent_maxrss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "config": {k: getattr(cfg, k, None) for k in ("cases", "cli_cases", "seed", "timeout", "cli_timeout", "jobs",
@@ -1637,6 +1638,7 @@ def summarize(records, groups, cfg, lib_secs, cli_secs) -> dict:
                                   key=lambda d: d["stdout_bytes"] + d["stderr_bytes"] + d["files_bytes"], default=None),
         "groups": groups,
         "warnings": dict(sorted(warn.items(), key=lambda kv: -kv[1])[:30]),
+        "warning_cases": {w: names[:5] for w, names in sorted(warned_in.items(), key=lambda kv: -len(kv[1]))[:30]},
         "cases": [{k: r.get(k) for k in ("name", "kind", "cls", "stage", "type", "secs", "cpu_s", "maxrss_kb")}
                   for r in records],
     }
