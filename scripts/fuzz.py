@@ -870,7 +870,8 @@ def _child_main(path: str, text: str, index: int, seed: int, result_path: str, l
             rec["outcome"] = "ok"                 # a clean refusal is what this stage wants
         rec["secs"] = round(time.perf_counter() - t0, 4)
         if caught:
-            rec["warnings"] = sorted({f"{w.category.__name__}: {str(w.message)[:120]}" for w in caught})[:5]
+            rec["warnings"] = sorted({f"{stage}: {w.category.__name__}: {str(w.message)[:120]}"
+                                      for w in caught})[:5]   # the stage, to trace it
         emit_line(rec)
         if loading is True and rec["outcome"] != "ok":
             break

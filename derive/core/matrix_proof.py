@@ -165,7 +165,8 @@ def _entries(layers, l: int, kind: str):
 
 
 def _expanded_equal(matrix_entry, scalar, md, graph, samples, values, constraint) -> bool:
-    """Both sides with every node value written out in the leaves (σ as exp), proved by simplify."""
+    """Both sides with every node value written out in the leaves (σ as exp), proved exactly (simplify,
+    or a polynomial ring's expansion for linear nets)."""
     leaves = {}
     for rename in samples:
         for node in graph.nodes.values():
@@ -174,7 +175,7 @@ def _expanded_equal(matrix_entry, scalar, md, graph, samples, values, constraint
     a = matrix_entry.xreplace(leaves).xreplace(constraint)
     b = scalar.xreplace(leaves).xreplace(constraint)
     proof = prove_equal(a, b, symbolic=True)
-    return proof.holds and proof.method == "simplify"
+    return proof.holds and proof.exact
 
 
 # --- softmax with cross-entropy, as file 001 derives ∂L/∂z1 -------------------------------------

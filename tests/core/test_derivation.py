@@ -82,7 +82,8 @@ def test_path_sum_equals_delta_form_equals_diff(examples, example, _):
     for param in net.trained:
         d = net.derivation(param)
         reference = d.reference()
-        assert derive.prove_equal(net.backprop.to_leaves(d.path_sum), reference).method == "simplify"
+        proof = derive.prove_equal(net.backprop.to_leaves(d.path_sum), reference)
+        assert proof.holds and proof.method == ("cancel" if example.startswith("seven") else "simplify")
         assert derive.prove_equal(d.expanded, reference).holds
 
 
