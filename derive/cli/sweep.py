@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from derive.cli.common import load
+from derive.core.limits import MAX_JSON_NUMBERS
 from derive.numeric.train import BACKENDS
 from derive.errors import SpecError
 from derive.render.text import number, table
@@ -47,6 +48,8 @@ def run(args) -> int:
         check_png_path(args.plot, args.force)
     net = load(args.spec)
     t = net.spec.train
+    if args.json:
+        check_json_size(net, args)
     with np.errstate(over="ignore", invalid="ignore"):    # a diverging copy shows as nan/inf (null in JSON)
         result = sweep(net, lrs=parse_lrs(args.lr) if args.lr else None, copies=args.copies, seed=args.seed,
                        scale=args.scale, epochs=args.epochs or t.epochs,
@@ -61,15 +64,32 @@ def run(args) -> int:
     return 0
 
 
+def check_json_size(net, args) -> None:
+    """--json writes every copy's parameters and outputs: past MAX_JSON_NUMBERS, one line before training."""
+    copies = args.copies if args.copies is not None else len(parse_lrs(args.lr))
+    outputs = net.spec.layers[-1] * max(1, len(net.spec.samples))
+    per_copy = 4 + len(net.trained) + outputs
+    if copies * per_copy > MAX_JSON_NUMBERS:
+        raise SpecError("--copies" if args.copies is not None else "--lr",
+                        f"at most {max(1, MAX_JSON_NUMBERS // per_copy):,} copies with --json ({per_copy:,} numbers a "
+                        f"copy, at most {MAX_JSON_NUMBERS:,} in all; without --json the summary has no limit)",
+                        got=copies)
+
+
 def render(net, result, limit: int = 60) -> str:
-    rows = []
-    for k in range(result.copies):
-        s = result.stopped_at_epoch[k]
-        rows.append((k, f"{result.lrs[k]:.6g}", "-" if s < 0 else int(s), int(result.epochs_run[k]),
-                     number(float(result.loss[k]))))
-    shown = rows if len(rows) <= limit else rows[:limit // 2] + [("…",) * 5] + rows[-limit // 2:]
+    """The summary and a table of the copies: all of them up to `limit`, else the first and last limit/2
+    (only those rows are formatted: 100,000 copies print in a moment)."""
+    n = result.copies
+    ks = list(range(n)) if n <= limit else [*range(limit // 2), None, *range(n - limit // 2, n)]
+    shown = [("…",) * 5 if k is None else _row(result, k) for k in ks]
     stopped = int(np.sum(result.stopped_at_epoch >= 0))
     return "\n".join([net.spec.title or net.spec.source or "network", "",
                       f"{result.copies} copies in lock-step, {stopped} stopped below the limit, "
                       f"{result.seconds:.3f} s", "",
                       table(shown, ["copy", "lr", "stopped at epoch", "epochs run", "last loss"])])
+
+
+def _row(result, k: int) -> tuple:
+    s = result.stopped_at_epoch[k]
+    return (k, f"{result.lrs[k]:.6g}", "-" if s < 0 else int(s), int(result.epochs_run[k]),
+            number(float(result.loss[k])))

@@ -15,7 +15,8 @@ from derive.errors import SpecError
 __all__ = ["MAX_FILE_BYTES", "MAX_TITLE_CHARS", "MAX_HAND_CHARS", "MAX_HAND_EXPONENT", "MAX_LAYERS",
            "MAX_LAYER_SIZE", "MAX_WEIGHTS", "MAX_SCALAR_WEIGHTS", "check_scalar_size", "MAX_SAMPLES", "MAX_PATHS",
            "MAX_EPOCHS", "MAX_COPIES", "MAX_POINTS", "MAX_POINT_VALUES", "MAX_SEED", "MAX_SCALE", "numeral",
-           "seed_number", "check_layers", "check_count", "MAX_TRAIN_WORK", "MAX_SWEEP_WORK", "check_work"]
+           "seed_number", "check_layers", "check_count", "MAX_TRAIN_WORK", "MAX_SWEEP_WORK", "check_work",
+           "MAX_JSON_NUMBERS", "MAX_SWEEP_CELLS", "check_sweep_memory"]
 
 MAX_FILE_BYTES = 2_000_000      # a spec file
 MAX_TITLE_CHARS = 1_000         # title, data-set names and other free text
@@ -31,6 +32,8 @@ MAX_EPOCHS = 10_000_000         # train/fit epochs
 MAX_COPIES = 100_000            # sweep --copies
 MAX_TRAIN_WORK = 200_000_000    # train, one net: epochs × parameters × samples (about 30 s of the Python loop)
 MAX_SWEEP_WORK = 10_000_000_000  # sweep: epochs × parameters × samples × copies (about 30 s of NumPy)
+MAX_SWEEP_CELLS = 160_000_000   # sweep: copies × samples × (neurons + parameters), the arrays a step holds (~1.5 GB)
+MAX_JSON_NUMBERS = 1_000_000    # sweep --json: copies × (parameters + outputs × samples + 4), ~40 MB, ~15 s
 MAX_POINTS = 10_000             # check-code --points
 MAX_POINT_VALUES = 20_000_000   # check-code: (points + 1) × parameters, the gradients compared in all
 MAX_SCALE = 1e300               # sweep --scale (uniform weights in ±scale; 2·scale must be a double)
@@ -101,3 +104,13 @@ def check_work(epochs: int, per_epoch: int, key: str, limit: int, instead: str, 
         raise SpecError(key, f"at most {max(1, limit // per_epoch):,} epochs here ({per_epoch:,} parameter updates an "
                              f"epoch, at most {limit:.0e} in all; {instead})", got=epochs, source=source)
     return epochs
+
+
+def check_sweep_memory(copies: int, samples: int, per_sample: int, source: str | None = None) -> None:
+    """A sweep holds each neuron's and parameter's values for every copy and sample at once: past
+    MAX_SWEEP_CELLS (about 1.5 GB) it is refused before anything is allocated, with the copies it may take."""
+    per_copy = max(1, samples) * per_sample
+    if copies * per_copy > MAX_SWEEP_CELLS:
+        raise SpecError("--copies", f"at most {max(1, MAX_SWEEP_CELLS // per_copy):,} copies of this net "
+                                    f"({max(1, samples):,} samples × {per_sample:,} neurons and parameters a copy, at most "
+                                    f"{MAX_SWEEP_CELLS:,} values held at once: about 1.5 GB)", got=copies, source=source)

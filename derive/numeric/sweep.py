@@ -18,7 +18,8 @@ import numpy as np
 
 from derive.core.reading import DTYPES
 from derive.errors import NotSupported, SpecError
-from derive.core.limits import MAX_COPIES, MAX_EPOCHS, MAX_SCALE, MAX_SWEEP_WORK, check_count, check_work
+from derive.core.limits import (MAX_COPIES, MAX_EPOCHS, MAX_SCALE, MAX_SWEEP_WORK, check_count, check_sweep_memory,
+                                check_work)
 from derive.numeric.cloop import train_copies_c
 from derive.numeric.numba_loop import train_copies_numba
 from derive.numeric.train import BACKENDS, LoopSpec, compiled_loop, forward_function, progress_bar
@@ -112,6 +113,7 @@ def sweep(net, *, lrs=None, copies: int | None = None, seed: int | None = None, 
         varied = "init"
     per_epoch = len(trained) * max(1, len(net.spec.samples)) * len(lrs)
     check_work(epochs, per_epoch, "--epochs", MAX_SWEEP_WORK, "fewer epochs or copies, or --stop-below", net.spec.source)
+    check_sweep_memory(len(lrs), len(net.spec.samples), sum(net.spec.layers[1:]) + len(net.params), net.spec.source)
     batch = {}
     if net.spec.samples:   # a batch spec: every copy trains on all its samples, full-batch
         batch = dict(data=(np.array([x for x, _ in net.spec.samples]), np.array([t for _, t in net.spec.samples])),

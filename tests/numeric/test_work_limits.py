@@ -63,3 +63,50 @@ def test_the_notes_run_is_far_inside_the_limit():
     """File 000's 10,000 iterations and the speed table's largest sweep (100,000 copies × 1,000) fit."""
     assert 10_000 * 8 <= MAX_TRAIN_WORK
     assert 1_000 * 8 * 100_000 <= MAX_SWEEP_WORK
+
+
+# --- a sweep's memory and its --json: campaign find, seed 12, case 889 (sweep of a 50-sample batch,
+# 100,000 copies, --json: 40 s and 1.4 GB building 13 million numbers) -------------------------------
+
+def batch_net(tmp_path: Path, samples: int) -> Path:
+    """A 3-4-2 sigmoid batch spec with `samples` rows: 4 + 2 neurons, 26 parameters."""
+    rows = [[0.1 * (i % 7), -0.2, 0.3] for i in range(samples)]
+    text = "\n".join([
+        "[network]", "layers = [3, 4, 2]", 'activations = ["sigmoid", "sigmoid"]', 'loss = "half_sse"',
+        'bias = "per_neuron"', "[values]", f"inputs = {rows}", f"targets = {[[0.25, 0.75]] * samples}",
+        f"weights = {[0.01] * 20}", f"biases = {[0.0] * 6}", "learning_rate = 0.1", ""])
+    path = tmp_path / "batch.toml"
+    path.write_text(text)
+    return path
+
+
+def one_line(capsys, argv) -> str:
+    assert main([str(a) for a in argv]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "Traceback" not in err, err
+    return err
+
+
+def test_a_sweep_too_big_to_hold_is_refused_before_it_allocates(capsys, tmp_path):
+    from derive.core.limits import MAX_SWEEP_CELLS
+    per_copy = 1_000 * (6 + 26)
+    err = one_line(capsys, ["sweep", batch_net(tmp_path, 1_000), "--copies", 100_000, "--epochs", 1])
+    assert f"at most {MAX_SWEEP_CELLS // per_copy:,} copies" in err and "--copies" in err
+
+
+def test_a_sweeps_json_is_bounded_and_says_how_many_copies_fit(capsys, tmp_path):
+    from derive.core.limits import MAX_JSON_NUMBERS
+    per_copy = 4 + 26 + 2 * 50                      # lr, epochs run, stop, loss; parameters; outputs × samples
+    err = one_line(capsys, ["sweep", batch_net(tmp_path, 50), "--copies", 100_000, "--epochs", 3, "--json"])
+    assert f"at most {MAX_JSON_NUMBERS // per_copy:,} copies with --json" in err
+
+
+def test_the_summary_of_many_copies_formats_only_the_rows_it_shows(capsys, monkeypatch):
+    from derive.cli import sweep as sweep_cli
+    formatted = []
+    real = sweep_cli.number
+    monkeypatch.setattr(sweep_cli, "number", lambda x, *a, **k: formatted.append(x) or real(x, *a, **k))
+    assert main(["sweep", str(MAZUR), "--copies", "20000", "--epochs", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "20000 copies in lock-step" in out and "19999" in out and "…" in out
+    assert len(formatted) <= 60
