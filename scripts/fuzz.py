@@ -1370,7 +1370,7 @@ class CliTask:
             rec.update(cls="ESCAPE", type=broke[0], msg=broke[1], derive_at="", at="")
         else:
             rec["cls"] = "error" if rc == 2 else "ok"
-            if rc == 2 and not re.match(r"(derive: |usage: )", _own(stderr).lstrip()):
+            if rc == 2 and not re.match(r"(derive( [a-z-]+)?: |usage: )", _own(stderr).lstrip()):   # argparse's: "derive train: error: …"
                 rec["warnings"] = rec.get("warnings", []) + [f"exit 2 without a 'derive:' line: {stderr[:120]!r}"]
             if "--json" in self.argv and (rc in (0, 1) or stdout.strip()):
                 try:

@@ -68,7 +68,7 @@ def check_json_size(net, args) -> None:
     """--json writes every copy's parameters and outputs: past MAX_JSON_NUMBERS, one line before training."""
     copies = args.copies if args.copies is not None else len(parse_lrs(args.lr))
     outputs = net.spec.layers[-1] * max(1, len(net.spec.samples))
-    per_copy = 4 + len(net.trained) + outputs
+    per_copy = 4 + len(net.params) + outputs          # as_json writes every parameter
     if copies * per_copy > MAX_JSON_NUMBERS:
         raise SpecError("--copies" if args.copies is not None else "--lr",
                         f"at most {max(1, MAX_JSON_NUMBERS // per_copy):,} copies with --json ({per_copy:,} numbers a "
