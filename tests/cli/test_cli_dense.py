@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import random
 
+import numpy as np
 import pytest
 
 from derive.cli import main
@@ -118,3 +119,42 @@ def test_check_code_in_matrix_form(big, tmp_path, capsys, bug, status):
     assert got == status and obj["form"] == "matrix" and obj["agree"] is (status == 0), err
     if status:
         assert obj["params"]["w2100"]["got"] == pytest.approx(2 * obj["params"]["w2100"]["expected"], rel=1e-9)
+
+
+# --- the issue's own shapes: [50] * 40 (97,500 weights, 39 deep) and [1, 100000] ran past 2 minutes in
+# every command; now the matrix form answers, checked against tests/reference.py ----------------------
+
+def _issue_spec(tmp_path, layers, bias):
+    rng = random.Random(3)
+    n_w = sum(a * b for a, b in zip(layers, layers[1:]))
+    values = {"inputs": [round(rng.uniform(0, 1), 3) for _ in range(layers[0])],
+              "targets": [round(rng.uniform(0.1, 0.9), 2) for _ in range(layers[-1])],
+              "weights": [round(rng.uniform(-0.3, 0.3), 2) for _ in range(n_w)],
+              "biases": [round(rng.uniform(-0.1, 0.1), 3) for _ in range(sum(layers[1:]))] if bias else []}
+    path = tmp_path / "issue.toml"
+    path.write_text(f"[network]\nlayers = {layers}\nactivations = {['sigmoid'] * (len(layers) - 1)}\n"
+                    f'loss = "half_sse"\nbias = "{"per_neuron" if bias else "none"}"\n\n[values]\n'
+                    + "".join(f"{k} = {v!r}\n" for k, v in values.items() if v) + "learning_rate = 0.5\n")
+    if len(layers) == 2 and not bias:      # one sigmoid layer: o = σ(w x), ∂E/∂w = (o − t) o (1 − o) x, by hand
+        x, t, w = values["inputs"][0], np.array(values["targets"]), np.array(values["weights"])
+        o = 1 / (1 + np.exp(-w * x))        # (tests/reference.py builds a 100,000² output Jacobian here)
+        return str(path), 0.5 * float(np.sum((o - t) ** 2)), list((o - t) * o * (1 - o) * x)
+    E, _, gw, gb = reference_gradients(layers, ["sigmoid"] * (len(layers) - 1), "half_sse", values["weights"],
+                                       values["biases"], "per_neuron" if bias else "none", values["inputs"],
+                                       values["targets"])
+    return str(path), E, gw + gb
+
+
+@pytest.mark.parametrize("layers, bias", [([50] * 40, True), ([1, 100_000], False)], ids=["50x40", "1-100000"])
+def test_the_issues_large_shapes_answer_in_matrix_form(tmp_path, capsys, layers, bias):
+    path, E, grads = _issue_spec(tmp_path, layers, bias)
+    status, out, _ = run(capsys, "gradients", path, "--json")
+    obj = json.loads(out)
+    assert status == 0 and obj["form"] == "matrix" and obj["loss"] == pytest.approx(E, rel=1e-12)
+    got = list(obj["gradients"].values())
+    assert len(got) == len(grads)
+    for i in sorted({0, 1, len(grads) // 2, len(grads) - 1}):
+        assert got[i] == pytest.approx(grads[i], rel=1e-9, abs=1e-300), i
+    assert run(capsys, "train", path, "--epochs", "2")[0] == 0
+    status, _, err = run(capsys, "notes", path, "-o", str(tmp_path / "n.md"))
+    assert status == 2 and err.count("\n") == 1 and "Traceback" not in err
