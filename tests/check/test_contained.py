@@ -71,6 +71,20 @@ def test_writing_to_file_descriptor_1_does_not_reach_the_json(tmp_path, capsys):
     assert status == 0 and json.loads(out)["agree"] is True and "and a print" in err
 
 
+def test_the_functions_warnings_are_its_own_output_on_stderr(tmp_path, capsys):
+    """Campaign, seed 13: notes_000's sigmoid overflowed (RuntimeWarning at its line); such a warning is the
+    user's, shown on stderr with their file's line, and --json stays strict."""
+    import subprocess
+    import sys
+    tweak = 'import numpy as np; np.float64(10.0) ** 400'
+    run = subprocess.run([sys.executable, "-m", "derive", "check-code", str(MAZUR),    # pytest records warnings
+                          f"{user_file(tmp_path, tweak)}:gradients", "--json"],      # itself: a real process
+                         capture_output=True, text=True, timeout=120, cwd=Path(derive.__file__).parents[1])
+    status, out, err = run.returncode, run.stdout, run.stderr
+    assert status == 0 and json.loads(out)["agree"] is True
+    assert "RuntimeWarning: overflow" in err and "user.py" in err
+
+
 @pytest.mark.parametrize("tweak, says", [
     ("class Bad(float):\n        def __float__(self): raise RuntimeError('no')\n    g = {k: Bad(v) for k, v in g.items()}",
      "RuntimeError"),
