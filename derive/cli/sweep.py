@@ -50,7 +50,7 @@ def run(args) -> int:
     t = net.spec.train
     if args.json:
         check_json_size(net, args)
-    with np.errstate(over="ignore", invalid="ignore"):    # a diverging copy shows as nan/inf (null in JSON)
+    with np.errstate(all="ignore"):    # a diverging copy shows as nan/inf (null in JSON)
         result = sweep(net, lrs=parse_lrs(args.lr) if args.lr else None, copies=args.copies, seed=args.seed,
                        scale=args.scale, epochs=args.epochs or t.epochs,
                        stop_below=t.stop_below if args.stop_below is None else args.stop_below,

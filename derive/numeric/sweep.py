@@ -124,6 +124,7 @@ def sweep(net, *, lrs=None, copies: int | None = None, seed: int | None = None, 
     return result
 
 
+@np.errstate(all="ignore")      # a copy that diverges ends as nan/inf in its row (null in JSON), never a warning
 def train_copies(net, init: dict[str, np.ndarray], lrs, *, epochs: int, stop_below: float | None = None,
                  dtype: str = "float64", data: tuple | None = None, batch_size: int | None = None,
                  reduction: str = "mean", backend: str = "python", progress: bool | None = False) -> SweepResult:

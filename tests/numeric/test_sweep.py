@@ -227,3 +227,21 @@ def test_copies_in_runs_equal_one_run_bit_for_bit(examples, monkeypatch):
     assert runs.stopped_at_epoch.tolist() == whole.stopped_at_epoch.tolist()
     assert runs.loss.tolist() == whole.loss.tolist() and runs.outputs.tolist() == whole.outputs.tolist()
     assert all(runs.params[p].tolist() == whole.params[p].tolist() for p in whole.params)
+
+
+def test_copies_that_leave_the_losss_domain_end_as_nan_without_a_warning(tmp_path):
+    """Campaign, seed 15: a tanh output under bce (its logs see negative outputs) printed NumPy's
+    'divide by zero' from the generated loop; each copy's row says nan instead."""
+    import warnings
+    spec = tmp_path / "tanh_bce.toml"
+    spec.write_text('[network]\nlayers = [3, 3, 3, 3]\nactivations = ["identity", "identity", "tanh"]\n'
+                    'loss = "bce"\nbias = "per_neuron"\ntrain_biases = true\n\n[values]\n'
+                    "inputs = [-1.457, -1.871, -1.895]\ntargets = [0.95, 1.0, 1.0]\n"
+                    "weights = [1.527, 1.079, 0.067, 1.317, 0.5, 1.665, 0.532, -0.218, -0.697, -1.001, 1.107, "
+                    "-1.767, -1.312, -1.868, 0.784, -1.41, 0.803, 0.567, 0.628, 1.088, 0.546, 0.546, 1.812, "
+                    "-1.129, 1.221, -0.795, -1.576]\n"
+                    "biases = [0.497, 1.235, 1.385, 1.91, -1.266, 0.736, -1.39, -1.148, -0.498]\nlearning_rate = 1.0\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = sweep(derive.load(spec), copies=3, seed=0, epochs=3)
+    assert np.isnan(result.loss).all()
