@@ -48,13 +48,12 @@ def run(args) -> int:
         check_png_path(args.plot, args.force)
     net = load(args.spec)
     t = net.spec.train
+    lrs = parse_lrs(args.lr) if args.lr else None
     if args.json:
-        check_json_size(net, args)
-    with np.errstate(all="ignore"):    # a diverging copy shows as nan/inf (null in JSON)
-        result = sweep(net, lrs=parse_lrs(args.lr) if args.lr else None, copies=args.copies, seed=args.seed,
-                       scale=args.scale, epochs=args.epochs or t.epochs,
-                       stop_below=t.stop_below if args.stop_below is None else args.stop_below,
-                       dtype=args.dtype or t.dtype, backend=args.backend, progress=None)
+        check_json_size(net, args.copies if lrs is None else len(lrs), "--copies" if lrs is None else "--lr")
+    result = sweep(net, lrs=lrs, copies=args.copies, seed=args.seed, scale=args.scale, epochs=args.epochs or t.epochs,
+                   stop_below=t.stop_below if args.stop_below is None else args.stop_below,
+                   dtype=args.dtype or t.dtype, backend=args.backend, progress=None)
     if args.plot:
         plot_sweep(result, args.plot, title=net.spec.title or str(args.spec), force=args.force)
     if args.json:
@@ -64,16 +63,13 @@ def run(args) -> int:
     return 0
 
 
-def check_json_size(net, args) -> None:
+def check_json_size(net, copies: int, key: str) -> None:
     """--json writes every copy's parameters and outputs: past MAX_JSON_NUMBERS, one line before training."""
-    copies = args.copies if args.copies is not None else len(parse_lrs(args.lr))
-    outputs = net.spec.layers[-1] * max(1, len(net.spec.samples))
-    per_copy = 4 + len(net.params) + outputs          # as_json writes every parameter
+    per_copy = 4 + len(net.params) + net.spec.layers[-1] * max(1, len(net.spec.samples))   # every parameter
     if copies * per_copy > MAX_JSON_NUMBERS:
-        raise SpecError("--copies" if args.copies is not None else "--lr",
-                        f"at most {max(1, MAX_JSON_NUMBERS // per_copy):,} copies with --json ({per_copy:,} numbers a "
-                        f"copy, at most {MAX_JSON_NUMBERS:,} in all; without --json the summary has no limit)",
-                        got=copies)
+        raise SpecError(key, f"at most {max(1, MAX_JSON_NUMBERS // per_copy):,} copies with --json ({per_copy:,} "
+                             f"numbers a copy, at most {MAX_JSON_NUMBERS:,} in all; without --json the summary has "
+                             "no limit)", got=copies)
 
 
 def render(net, result, limit: int = 60) -> str:
